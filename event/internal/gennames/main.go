@@ -1,0 +1,261 @@
+// Command gennames turns the name tables in event/tables (flags.tsv,
+// errno.tsv, signals.tsv and syscalls.tsv) into Go source (event/names_gen.go):
+// the flag/enum tables that PT_FLAGS*/PT_MODE parameters are rendered with,
+// the errno and signal names, and the PPM_SC syscall names.
+//
+// Usage (from the event directory): go run ./internal/gennames [-dir tables] [-o names_gen.go]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"go/format"
+	"log"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// entry is one name/value pair of a flag table.
+type entry struct {
+	name  string
+	value uint32
+	hex   bool // the table file wrote the value in hex; keep it so
+}
+
+// flagTable is one named table, entries in file order.
+type flagTable struct {
+	name    string
+	entries []entry
+}
+
+// numName is one row of the errno, signal or syscall file.
+type numName struct {
+	num  int64
+	name string
+}
+
+func main() {
+	dir := flag.String("dir", "tables", "directory holding flags.tsv, errno.tsv, signals.tsv and syscalls.tsv")
+	out := flag.String("o", "names_gen.go", "output file")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("gennames: ")
+
+	tables, err := readFlags(filepath.Join(*dir, "flags.tsv"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	errnos, err := readNumNames(filepath.Join(*dir, "errno.tsv"), -1<<31, -1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	signals, err := readNumNames(filepath.Join(*dir, "signals.tsv"), 0, 255)
+	if err != nil {
+		log.Fatal(err)
+	}
+	syscalls, err := readNumNames(filepath.Join(*dir, "syscalls.tsv"), 0, 65535)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, s := range syscalls {
+		if s.num != int64(i) {
+			log.Fatalf("syscalls.tsv: ids must run 0, 1, 2, ... without gaps; row %d has id %d", i, s.num)
+		}
+	}
+
+	src, err := generate(tables, errnos, signals, syscalls)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*out, src, 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// rows returns the tab-separated fields of the non-blank, non-comment lines of path.
+func rows(path string, nfields int, fn func(line int, f []string) error) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimRight(sc.Text(), "\r")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != nfields {
+			return fmt.Errorf("%s:%d: want %d tab-separated fields, have %d", path, n, nfields, len(f))
+		}
+		if err := fn(n, f); err != nil {
+			return fmt.Errorf("%s:%d: %v", path, n, err)
+		}
+	}
+	return sc.Err()
+}
+
+func readFlags(path string) ([]flagTable, error) {
+	var tables []flagTable
+	done := map[string]bool{}
+	err := rows(path, 3, func(_ int, f []string) error {
+		tab, name, lit := f[0], f[1], f[2]
+		if !isIdent(tab) {
+			return fmt.Errorf("bad table name %q", tab)
+		}
+		if name == "" {
+			return fmt.Errorf("empty flag name")
+		}
+		v, err := strconv.ParseUint(lit, 0, 32)
+		if err != nil {
+			return fmt.Errorf("bad value %q: %v", lit, err)
+		}
+		if len(tables) == 0 || tables[len(tables)-1].name != tab {
+			if done[tab] {
+				return fmt.Errorf("rows of table %s are not contiguous", tab)
+			}
+			done[tab] = true
+			tables = append(tables, flagTable{name: tab})
+		}
+		t := &tables[len(tables)-1]
+		hex := strings.HasPrefix(lit, "0x") || strings.HasPrefix(lit, "0X")
+		t.entries = append(t.entries, entry{name: name, value: uint32(v), hex: hex})
+		return nil
+	})
+	if err == nil && len(tables) == 0 {
+		err = fmt.Errorf("%s: no tables", path)
+	}
+	return tables, err
+}
+
+func readNumNames(path string, lo, hi int64) ([]numName, error) {
+	var out []numName
+	seen := map[int64]bool{}
+	err := rows(path, 2, func(_ int, f []string) error {
+		v, err := strconv.ParseInt(f[0], 0, 64)
+		if err != nil {
+			return fmt.Errorf("bad number %q: %v", f[0], err)
+		}
+		if v < lo || v > hi {
+			return fmt.Errorf("number %d out of range [%d, %d]", v, lo, hi)
+		}
+		if seen[v] {
+			return fmt.Errorf("duplicate number %d", v)
+		}
+		seen[v] = true
+		if f[1] == "" {
+			return fmt.Errorf("empty name")
+		}
+		out = append(out, numName{v, f[1]})
+		return nil
+	})
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("%s: no rows", path)
+	}
+	return out, err
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if r != '_' && !unicode.IsLetter(r) && (i == 0 || !unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// varName is the Go variable holding the C table name, e.g. file_flags -> nvFileFlags.
+func varName(table string) string {
+	var b strings.Builder
+	b.WriteString("nv")
+	for _, part := range strings.Split(table, "_") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]))
+		b.WriteString(part[1:])
+	}
+	return b.String()
+}
+
+func generate(tables []flagTable, errnos, signals, syscalls []numName) ([]byte, error) {
+	var b bytes.Buffer
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+
+	p("// Code generated by gennames from tables/flags.tsv, tables/errno.tsv, tables/signals.tsv and tables/syscalls.tsv. DO NOT EDIT.\n\n")
+	p("package event\n\n")
+
+	p("// NameValue is one named flag or enum value of an event parameter.\n")
+	p("type NameValue struct {\n\tName  string\n\tValue uint32\n}\n\n")
+
+	p("// FlagTable returns the named flag/enum table (e.g. \"file_flags\"), nil if unknown.\n")
+	p("// The entries are in the order libsinsp walks them when rendering a value.\n")
+	p("// The returned slice is shared: callers must not modify it.\n")
+	p("func FlagTable(name string) []NameValue {\n\tswitch name {\n")
+	vars := map[string]string{}
+	for _, t := range tables {
+		v := varName(t.name)
+		if other, ok := vars[v]; ok {
+			return nil, fmt.Errorf("tables %s and %s map to the same Go name %s", other, t.name, v)
+		}
+		vars[v] = t.name
+		p("\tcase %q:\n\t\treturn %s\n", t.name, v)
+	}
+	p("\t}\n\treturn nil\n}\n\n")
+
+	for _, t := range tables {
+		p("var %s = []NameValue{\n", varName(t.name))
+		for _, e := range t.entries {
+			if e.hex {
+				p("\t{%q, %#x},\n", e.name, e.value)
+			} else {
+				p("\t{%q, %d},\n", e.name, e.value)
+			}
+		}
+		p("}\n\n")
+	}
+
+	p("// ErrnoName returns the symbolic name of a negative errno value (e.g. -2 -> \"ENOENT\"), \"\" if none.\n")
+	p("// Like libsinsp, which only resolves negative values and passes them on as int32,\n")
+	p("// it returns \"\" for v >= 0 and looks a negative v up truncated to 32 bits.\n")
+	p("func ErrnoName(v int64) string {\n\tif v >= 0 {\n\t\treturn \"\"\n\t}\n\tswitch int32(v) {\n")
+	for _, e := range errnos {
+		p("\tcase %d:\n\t\treturn %q\n", e.num, e.name)
+	}
+	p("\t}\n\treturn \"\"\n}\n\n")
+
+	p("// SignalName returns the name of a signal number (e.g. 9 -> \"SIGKILL\"), \"\" if none.\n")
+	p("func SignalName(sig uint8) string {\n\tswitch sig {\n")
+	for _, s := range signals {
+		p("\tcase %d:\n\t\treturn %q\n", s.num, s.name)
+	}
+	p("\t}\n\treturn \"\"\n}\n\n")
+
+	p("// NumSyscalls is PPM_SC_MAX: the number of PPM_SC_* syscall ids.\n")
+	p("const NumSyscalls = %d\n\n", len(syscalls))
+	p("// SyscallName returns the name of a PPM_SC syscall id, and whether the id is valid (< PPM_SC_MAX).\n")
+	p("// Id 0 (PPM_SC_UNKNOWN) is valid and named \"<unknown>\".\n")
+	p("func SyscallName(id uint16) (string, bool) {\n\tif int(id) >= len(syscallNames) {\n\t\treturn \"\", false\n\t}\n\treturn syscallNames[id], true\n}\n\n")
+	p("var syscallNames = [NumSyscalls]string{\n")
+	for _, s := range syscalls {
+		p("\t%q,\n", s.name)
+	}
+	p("}\n")
+
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("formatting generated code: %v", err)
+	}
+	return src, nil
+}

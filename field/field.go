@@ -1,0 +1,668 @@
+// Package field extracts sysdig's fields (evt.*, proc.*, thread.*, fd.*, user.*,
+// container.*, k8s.*) from events, renders event parameters the way sysdig
+// prints them, and serves both the output formatter and the filter engine.
+package field
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/syscope/syscope/event"
+	"github.com/syscope/syscope/state"
+)
+
+// Kind is the type of a field's value.
+type Kind uint8
+
+// Field value kinds: numbers are printed as JSON numbers, the rest as strings.
+const (
+	KindString Kind = iota
+	KindInt
+	KindUint
+	KindBool
+)
+
+// Ctx holds what field extraction needs besides the event: the state, the
+// parameter renderer and output settings. One Ctx serves one event stream.
+type Ctx struct {
+	State    *state.State
+	R        Renderer
+	TimeMode byte // -t: h (default), a, r, d, D
+	lastD    uint64
+	scratch  []byte
+}
+
+// NewCtx returns a context for st.
+func NewCtx(st *state.State) *Ctx {
+	c := &Ctx{State: st, TimeMode: 'h'}
+	c.R.State = st
+	return c
+}
+
+// Extractor appends a field's value for e to dst; ok is false when the field has no value.
+type Extractor func(c *Ctx, e *state.Event, dst []byte) (out []byte, ok bool)
+
+// Def is a field definition.
+type Def struct {
+	Name string
+	Kind Kind
+	Desc string
+	// Arg says whether the field takes an argument: 0 none, 1 optional, 2 required.
+	Arg int
+	// New builds the extractor for the given argument.
+	New func(arg string) (Extractor, error)
+}
+
+var registry = map[string]*Def{}
+
+func register(name string, kind Kind, desc string, ex Extractor) {
+	registry[name] = &Def{Name: name, Kind: kind, Desc: desc, New: func(string) (Extractor, error) { return ex, nil }}
+}
+
+func registerArg(name string, kind Kind, argMode int, desc string, mk func(arg string) (Extractor, error)) {
+	registry[name] = &Def{Name: name, Kind: kind, Desc: desc, Arg: argMode, New: mk}
+}
+
+// Field is a field bound to its argument, ready to extract.
+type Field struct {
+	Name string // as written, e.g. "proc.aname[2]"
+	Def  *Def
+	Ex   Extractor
+}
+
+// Lookup resolves a field name, with an optional argument ("evt.arg.fd", "evt.arg[0]", "proc.aname[2]").
+func Lookup(name, arg string) (*Field, error) {
+	d := registry[name]
+	if d == nil {
+		// Dotted arguments: evt.arg.NAME, evt.rawarg.NAME, k8s.pod.label.NAME...
+		for i := strings.LastIndexByte(name, '.'); i > 0 && d == nil; i = strings.LastIndexByte(name[:i], '.') {
+			if pd := registry[name[:i]]; pd != nil && pd.Arg != 0 && arg == "" {
+				d, arg = pd, name[i+1:]
+				name = name[:i]
+			}
+		}
+	}
+	if d == nil {
+		return nil, fmt.Errorf("unknown field %q%s", name, suggest(name))
+	}
+	if d.Arg == 2 && arg == "" {
+		return nil, fmt.Errorf("field %q requires an argument", name)
+	}
+	if d.Arg == 0 && arg != "" {
+		return nil, fmt.Errorf("field %q does not take an argument", name)
+	}
+	ex, err := d.New(arg)
+	if err != nil {
+		return nil, err
+	}
+	full := name
+	if arg != "" {
+		full += "[" + arg + "]"
+	}
+	return &Field{Name: full, Def: d, Ex: ex}, nil
+}
+
+// Names returns all field names, sorted.
+func Names() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Get returns the definition of a field name, or nil.
+func Get(name string) *Def { return registry[name] }
+
+func suggest(name string) string {
+	best, bestD := "", 1<<30
+	for n := range registry {
+		if d := editDistance(name, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best != "" && bestD <= 3 {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return ""
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			c = min(c, prev[j]+1, cur[j-1]+1)
+			cur[j] = c
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func thread(e *state.Event) *state.Thread { return e.Thread }
+
+func appendU(dst []byte, v uint64) []byte { return strconv.AppendUint(dst, v, 10) }
+func appendI(dst []byte, v int64) []byte  { return strconv.AppendInt(dst, v, 10) }
+
+func init() {
+	register("evt.num", KindUint, "event number", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return appendU(d, e.Num), true
+	})
+	register("evt.cpu", KindInt, "number of the CPU where this event happened", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return appendU(d, uint64(e.CPU)), true
+	})
+	register("evt.dir", KindString, "event direction: > for enter, < for exit", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return append(d, e.Type.Dir()...), true
+	})
+	register("evt.type", KindString, "name of the event (e.g. open)", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return append(d, TypeName(e)...), true
+	})
+	register("evt.info", KindString, "all the event arguments, rendered", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return c.AppendArgs(d, e), true
+	})
+	register("evt.args", KindString, "all the event arguments, rendered", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return c.AppendArgs(d, e), true
+	})
+	register("evt.rawtime", KindUint, "absolute timestamp in nanoseconds", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return appendU(d, e.Ts), true
+	})
+	register("evt.rawtime.s", KindUint, "integer part of the timestamp", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return appendU(d, e.Ts/1e9), true
+	})
+	register("evt.rawtime.ns", KindUint, "fractional part of the timestamp", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return appendU(d, e.Ts%1e9), true
+	})
+	register("evt.reltime", KindUint, "nanoseconds since the first event", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return appendU(d, e.Ts-c.State.FirstEventTS), true
+	})
+	register("evt.time", KindUint, "time of the event, HH:MM:SS.nnnnnnnnn", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return appendClock(d, e.Ts, false, true), true
+	})
+	register("evt.time.s", KindUint, "time of the event, HH:MM:SS", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return appendClock(d, e.Ts, false, false), true
+	})
+	register("evt.datetime", KindUint, "date and time of the event", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return appendClock(d, e.Ts, true, true), true
+	})
+	register("evt.datetime.s", KindUint, "date and time of the event, to the second", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return appendClock(d, e.Ts, true, false), true
+	})
+	register("evt.outputtime", KindUint, "time of the event as chosen with -t", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return c.appendOutputTime(d, e), true
+	})
+	register("evt.latency", KindUint, "delta between an exit event and its enter event, in ns", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		if e.Type.IsEnter() || e.Thread == nil {
+			return appendU(d, 0), true
+		}
+		return appendU(d, e.Thread.Latency), true
+	})
+	register("evt.failed", KindBool, "true for events that returned an error", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		if e.ErrorCode != 0 {
+			return append(d, "true"...), true
+		}
+		return append(d, "false"...), true
+	})
+	register("evt.res", KindString, "event return value: SUCCESS or the error code", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return c.appendRes(d, e)
+	})
+	register("evt.rawres", KindInt, "event return value, as a number", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		p := resParam(e)
+		if p == nil {
+			return d, false
+		}
+		return appendI(d, int64(get64(p))), true
+	})
+	register("evt.buffer", KindString, "the binary data buffer of I/O events", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		i := e.ParamIndex("data")
+		if i < 0 || i >= e.NParams {
+			return d, false
+		}
+		v, _ := c.R.Param(e, i, c.R.BufFmt)
+		return append(d, v...), true
+	})
+	register("evt.buflen", KindUint, "length of the binary data buffer", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		if e.FD == nil || e.Info.Category&event.CatIOBase == 0 {
+			return d, false
+		}
+		i := e.ParamIndex("res")
+		if i < 0 || i >= e.NParams {
+			return d, false
+		}
+		v := int64(get64(e.Param(i)))
+		if v < 0 {
+			return d, false
+		}
+		return appendI(d, v), true
+	})
+	registerArg("evt.arg", KindString, 2, "one argument, by name or index, rendered", func(arg string) (Extractor, error) {
+		return argExtractor(arg, true)
+	})
+	registerArg("evt.rawarg", KindString, 2, "one argument, by name, raw", func(arg string) (Extractor, error) {
+		return argExtractor(arg, false)
+	})
+
+	register("proc.name", KindString, "name of the executable generating the event", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		return append(d, t.Comm...), true
+	})
+	register("proc.exe", KindString, "first command line argument (usually the executable)", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		return append(d, t.Exe...), true
+	})
+	register("proc.exepath", KindString, "full path of the executable", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		return append(d, t.ExePath...), true
+	})
+	register("proc.args", KindString, "command line arguments", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		for i, a := range t.Args {
+			if i > 0 {
+				d = append(d, ' ')
+			}
+			d = append(d, a...)
+		}
+		return d, true
+	})
+	register("proc.cmdline", KindString, "full command line", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		d = append(d, t.Comm...)
+		for _, a := range t.Args {
+			d = append(d, ' ')
+			d = append(d, a...)
+		}
+		return d, true
+	})
+	register("proc.cwd", KindString, "current working directory", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		return append(d, t.Cwd()...), true
+	})
+	register("proc.pid", KindInt, "id of the process", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		return appendI(d, t.Pid), true
+	})
+	register("proc.ppid", KindInt, "pid of the parent process", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		if m := t.Main(); m != nil {
+			return appendI(d, m.Ptid), true
+		}
+		return appendI(d, t.Ptid), true
+	})
+	register("proc.pname", KindString, "name of the parent process", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		if m := t.Main(); m != nil {
+			t = m
+		}
+		p := c.State.Thread(t.Ptid)
+		if p == nil {
+			return d, false
+		}
+		return append(d, p.Comm...), true
+	})
+	register("proc.vpid", KindInt, "pid as seen from its pid namespace", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil || t.Vpid == -1 {
+			return d, false
+		}
+		return appendI(d, t.Vpid), true
+	})
+	register("thread.tid", KindInt, "id of the thread", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		return appendI(d, t.Tid), true
+	})
+	register("thread.vtid", KindInt, "id of the thread as seen from its pid namespace", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil || t.Vtid == -1 {
+			return d, false
+		}
+		return appendI(d, t.Vtid), true
+	})
+	register("user.uid", KindUint, "user id", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		return appendU(d, uint64(t.UID)), true
+	})
+	register("user.name", KindString, "user name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		u := c.State.User(t.UID)
+		if u == nil {
+			return d, false
+		}
+		return append(d, u.Name...), true
+	})
+	register("group.gid", KindUint, "group id", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		return appendU(d, uint64(t.GID)), true
+	})
+	register("group.name", KindString, "group name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		g := c.State.Group(t.GID)
+		if g == nil {
+			return d, false
+		}
+		return append(d, g.Name...), true
+	})
+	register("fd.num", KindInt, "number of the file descriptor", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		if e.Thread == nil || e.FD == nil {
+			return d, false
+		}
+		return appendI(d, e.Thread.LastEventFD), true
+	})
+	register("fd.name", KindString, "fd full name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		if e.FD == nil {
+			return d, false
+		}
+		return append(d, e.FD.Name...), true
+	})
+	register("fd.type", KindString, "type of fd", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		if e.FD == nil {
+			return d, false
+		}
+		return append(d, e.FD.TypeName()...), true
+	})
+	register("fd.typechar", KindString, "type of fd as a single character", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		if e.FD == nil {
+			return d, false
+		}
+		return append(d, e.FD.TypeChar()), true
+	})
+
+	register("container.id", KindString, "container id, or host", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		if t.ContainerID == "" {
+			return append(d, "host"...), true
+		}
+		return append(d, t.ContainerID...), true
+	})
+	register("container.name", KindString, "container name, or host", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		t := thread(e)
+		if t == nil {
+			return d, false
+		}
+		if t.ContainerID == "" {
+			return append(d, "host"...), true
+		}
+		x := c.State.Containers.Get(t.ContainerID)
+		if x == nil || x.Name == "" {
+			return d, false
+		}
+		return append(d, x.Name...), true
+	})
+	register("container.image", KindString, "container image name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		x := container(c, e)
+		if x == nil || x.Image == "" {
+			return d, false
+		}
+		return append(d, x.Image...), true
+	})
+	register("k8s.pod.name", KindString, "Kubernetes pod name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return label(c, e, d, "io.kubernetes.pod.name")
+	})
+	register("k8s.ns.name", KindString, "Kubernetes namespace name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		return label(c, e, d, "io.kubernetes.pod.namespace")
+	})
+}
+
+func container(c *Ctx, e *state.Event) *state.Container {
+	t := thread(e)
+	if t == nil || t.ContainerID == "" {
+		return nil
+	}
+	return c.State.Containers.Get(t.ContainerID)
+}
+
+func label(c *Ctx, e *state.Event, d []byte, key string) ([]byte, bool) {
+	x := container(c, e)
+	if x == nil {
+		return d, false
+	}
+	v, ok := x.Labels[key]
+	if !ok || v == "" {
+		return d, false
+	}
+	return append(d, v...), true
+}
+
+// TypeName is evt.type: the event name, or the syscall name for generic events.
+func TypeName(e *state.Event) string {
+	if (e.Type == event.GenericE || e.Type == event.GenericX) && e.NParams > 0 {
+		if n, ok := event.SyscallName(get16(e.Param(0))); ok {
+			return n
+		}
+	}
+	return e.Info.Name
+}
+
+func resParam(e *state.Event) []byte {
+	if i := e.ParamIndex("res"); i >= 0 && i < e.NParams {
+		return e.Param(i)
+	}
+	if e.Info.Flags&event.EFCreatesFD != 0 && !e.Type.IsEnter() {
+		if i := e.ParamIndex("fd"); i >= 0 && i < e.NParams {
+			return e.Param(i)
+		}
+	}
+	return nil
+}
+
+func (c *Ctx) appendRes(d []byte, e *state.Event) ([]byte, bool) {
+	p := resParam(e)
+	if p == nil {
+		return d, false
+	}
+	v := int64(get64(p))
+	if v >= 0 {
+		return append(d, "SUCCESS"...), true
+	}
+	if n := event.ErrnoName(int64(int32(v))); n != "" {
+		return append(d, n...), true
+	}
+	return appendI(d, v), true
+}
+
+func argExtractor(arg string, rendered bool) (Extractor, error) {
+	idx := -1
+	if n, err := strconv.Atoi(arg); err == nil {
+		idx = n
+	}
+	return func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		i := idx
+		if i < 0 {
+			i = e.ParamIndex(arg)
+		}
+		if i < 0 || i >= e.NParams {
+			return d, false
+		}
+		if !rendered {
+			return appendRaw(d, e, i), true
+		}
+		v, res := c.R.Param(e, i, c.R.BufFmt)
+		if len(res) > 0 {
+			return append(d, res...), true
+		}
+		return append(d, v...), true
+	}, nil
+}
+
+// appendRaw renders a parameter's raw value: numbers as numbers, strings as they are.
+func appendRaw(d []byte, e *state.Event, i int) []byte {
+	p := e.Param(i)
+	switch e.Info.Params[i].Type {
+	case event.PTInt8:
+		return appendI(d, int64(int8(get8(p))))
+	case event.PTInt16:
+		return appendI(d, int64(int16(get16(p))))
+	case event.PTInt32:
+		return appendI(d, int64(int32(get32(p))))
+	case event.PTInt64, event.PTErrno, event.PTFD, event.PTPID:
+		return appendI(d, int64(get64(p)))
+	case event.PTUint8, event.PTFlags8, event.PTSigType:
+		return appendU(d, uint64(get8(p)))
+	case event.PTUint16, event.PTFlags16, event.PTPort, event.PTSyscallID:
+		return appendU(d, uint64(get16(p)))
+	case event.PTUint32, event.PTFlags32, event.PTMode, event.PTUID, event.PTGID, event.PTBool, event.PTSigSet:
+		return appendU(d, uint64(get32(p)))
+	case event.PTUint64, event.PTRelTime, event.PTAbsTime:
+		return appendU(d, get64(p))
+	case event.PTCharBuf, event.PTFSPath, event.PTFSRelPath:
+		return append(d, cstr(p)...)
+	}
+	return append(d, p...)
+}
+
+// AppendArgs appends evt.info/evt.args: "name=value " or "name=value(resolved) " for each param.
+func (c *Ctx) AppendArgs(d []byte, e *state.Event) []byte {
+	if e.Type == event.GenericE || e.Type == event.GenericX {
+		return d
+	}
+	for i := 0; i < e.NParams && i < len(e.Info.Params); i++ {
+		v, res := c.R.Param(e, i, c.R.BufFmt)
+		d = append(d, e.Info.Params[i].Name...)
+		d = append(d, '=')
+		d = append(d, v...)
+		if len(res) > 0 {
+			d = append(d, '(')
+			d = append(d, res...)
+			d = append(d, ')')
+		}
+		d = append(d, ' ')
+	}
+	return d
+}
+
+// localOffset is the offset of the local time zone, as sysdig computes it once at start.
+var localOffset = func() int64 {
+	_, off := time.Now().Zone()
+	return int64(off)
+}()
+
+func appendClock(d []byte, ts uint64, date, ns bool) []byte {
+	sec := int64(ts / 1e9)
+	nsec := ts % 1e9
+	s := (sec + localOffset) % 86400
+	if date {
+		y, m, day := time.Unix(sec+localOffset-s, 0).UTC().Date()
+		d = append4(d, y)
+		d = append(d, '-')
+		d = append2(d, int(m))
+		d = append(d, '-')
+		d = append2(d, day)
+		d = append(d, ' ')
+	}
+	d = append2(d, int(s/3600))
+	d = append(d, ':')
+	d = append2(d, int(s%3600/60))
+	d = append(d, ':')
+	d = append2(d, int(s%60))
+	if ns {
+		d = append(d, '.')
+		d = append9(d, nsec)
+	}
+	return d
+}
+
+func append2(d []byte, v int) []byte {
+	return append(d, byte('0'+v/10%10), byte('0'+v%10))
+}
+
+func append4(d []byte, v int) []byte {
+	return append(d, byte('0'+v/1000%10), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+}
+
+func append9(d []byte, v uint64) []byte {
+	var b [9]byte
+	for i := 8; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(d, b[:]...)
+}
+
+func (c *Ctx) appendOutputTime(d []byte, e *state.Event) []byte {
+	switch c.TimeMode {
+	case 'a':
+		// sysdig prints the nanoseconds without padding here.
+		d = appendU(d, e.Ts/1e9)
+		d = append(d, '.')
+		return appendU(d, e.Ts%1e9)
+	case 'r':
+		rel := e.Ts - c.State.FirstEventTS
+		d = appendU(d, rel/1e9)
+		d = append(d, '.')
+		return append9(d, rel%1e9)
+	case 'd':
+		var lat uint64
+		if e.Thread != nil {
+			lat = e.Thread.Latency
+		}
+		d = appendU(d, lat/1e9)
+		d = append(d, '.')
+		return append9(d, lat%1e9)
+	case 'D':
+		if c.lastD == 0 {
+			c.lastD = e.Ts
+		}
+		delta := e.Ts - c.lastD
+		c.lastD = e.Ts
+		d = appendU(d, delta/1e9)
+		d = append(d, '.')
+		return append9(d, delta%1e9)
+	}
+	return appendClock(d, e.Ts, false, true)
+}

@@ -1,0 +1,211 @@
+// Package cli implements the syscope command line: sysdig's options, parsed
+// the way sysdig's getopt_long parses them, and the main read/print/write loop.
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Options are the parsed command-line options.
+type Options struct {
+	ReadFile    string
+	WriteFile   string
+	Compress    bool
+	Snaplen     int
+	Print       string
+	PrintSet    bool
+	JSON        bool
+	BufFmt      byte // 0, 'A', 'x', 'X', 'b'
+	Verbose     bool
+	TimeType    byte
+	NumEvents   int64
+	Duration    int64 // -M seconds
+	Quiet       bool
+	Debug       bool
+	Summary     bool
+	Progress    bool
+	ListFields  bool
+	ListEvents  bool
+	Unbuffered  bool
+	DisplayFlt  bool
+	FatFile     bool
+	Help        bool
+	Version     bool
+	FileSize    int64 // -C MB
+	Seconds     int64 // -G
+	Limit       int64 // -W
+	EventLimit  int64 // -e
+	Filter      string
+	Chisel      string
+	ListChisels bool
+}
+
+// option describes one sysdig option.
+type option struct {
+	short   byte
+	long    string
+	hasArg  int // 0 none, 1 required, 2 optional
+	handler func(o *Options, arg string) error
+}
+
+var options []option
+
+func init() {
+	options = []option{
+		{'A', "print-ascii", 0, func(o *Options, _ string) error { return o.setBuf('A') }},
+		{'b', "print-base64", 0, func(o *Options, _ string) error { return o.setBuf('b') }},
+		{'x', "print-hex", 0, func(o *Options, _ string) error { return o.setBuf('x') }},
+		{'X', "print-hex-ascii", 0, func(o *Options, _ string) error { return o.setBuf('X') }},
+		{'C', "file-size", 1, func(o *Options, a string) error { return setInt(&o.FileSize, a, "-C") }},
+		{'d', "displayflt", 0, func(o *Options, _ string) error { o.DisplayFlt = true; return nil }},
+		{'D', "debug", 0, func(o *Options, _ string) error { o.Debug = true; return nil }},
+		{'e', "event-limit", 1, func(o *Options, a string) error { return setInt(&o.EventLimit, a, "-e") }},
+		{'F', "fatfile", 0, func(o *Options, _ string) error { o.FatFile = true; return nil }},
+		{'G', "seconds", 1, func(o *Options, a string) error { return setInt(&o.Seconds, a, "-G") }},
+		{'h', "help", 0, func(o *Options, _ string) error { o.Help = true; return nil }},
+		{'j', "json", 0, func(o *Options, _ string) error { o.JSON = true; return nil }},
+		{'l', "list", 0, func(o *Options, _ string) error { o.ListFields = true; return nil }},
+		{'L', "list-events", 0, func(o *Options, _ string) error { o.ListEvents = true; return nil }},
+		{'M', "", 1, func(o *Options, a string) error { return setInt(&o.Duration, a, "-M") }},
+		{'n', "numevents", 1, func(o *Options, a string) error { return setInt(&o.NumEvents, a, "-n") }},
+		// -N is accepted and ignored: the seeds' command lines use it.
+		{'N', "", 0, func(o *Options, _ string) error { return nil }},
+		{'p', "print", 1, func(o *Options, a string) error { o.Print, o.PrintSet = a, true; return nil }},
+		{'P', "progress", 0, func(o *Options, _ string) error { o.Progress = true; return nil }},
+		{'q', "quiet", 0, func(o *Options, _ string) error { o.Quiet = true; return nil }},
+		{'r', "readfile", 1, func(o *Options, a string) error { o.ReadFile = a; return nil }},
+		{'S', "summary", 0, func(o *Options, _ string) error { o.Summary = true; return nil }},
+		{'s', "snaplen", 1, func(o *Options, a string) error {
+			n, err := strconv.Atoi(a)
+			if err != nil || n < 0 {
+				return fmt.Errorf("invalid snaplen %q: expected a number of bytes", a)
+			}
+			o.Snaplen = n
+			return nil
+		}},
+		{'t', "timetype", 1, func(o *Options, a string) error {
+			switch a {
+			case "h", "a", "r", "d", "D":
+				o.TimeType = a[0]
+				return nil
+			}
+			return fmt.Errorf("invalid modifier for flag -t: %s (use h, a, r, d or D)", a)
+		}},
+		{'v', "verbose", 0, func(o *Options, _ string) error { o.Verbose = true; return nil }},
+		{'W', "limit", 1, func(o *Options, a string) error { return setInt(&o.Limit, a, "-W") }},
+		{'w', "writefile", 1, func(o *Options, a string) error { o.WriteFile = a; return nil }},
+		{'z', "compress", 0, func(o *Options, _ string) error { o.Compress = true; return nil }},
+		{'c', "chisel", 1, func(o *Options, a string) error { o.Chisel = a; return nil }},
+		{0, "unbuffered", 0, func(o *Options, _ string) error { o.Unbuffered = true; return nil }},
+		{0, "version", 0, func(o *Options, _ string) error { o.Version = true; return nil }},
+		{0, "list-chisels", 0, func(o *Options, _ string) error { o.ListChisels = true; return nil }},
+	}
+}
+
+func (o *Options) setBuf(c byte) error {
+	if o.BufFmt != 0 && o.BufFmt != c {
+		return fmt.Errorf("you cannot specify more than one output format")
+	}
+	o.BufFmt = c
+	return nil
+}
+
+func setInt(dst *int64, a, flag string) error {
+	n, err := strconv.ParseInt(a, 10, 64)
+	if err != nil {
+		return fmt.Errorf("invalid value %q for %s: expected a number", a, flag)
+	}
+	*dst = n
+	return nil
+}
+
+func findShort(c byte) *option {
+	for i := range options {
+		if options[i].short == c {
+			return &options[i]
+		}
+	}
+	return nil
+}
+
+func findLong(name string) *option {
+	for i := range options {
+		if options[i].long == name {
+			return &options[i]
+		}
+	}
+	return nil
+}
+
+// Parse parses args (without the program name) as sysdig does: short options may be
+// combined (-NA) and take their argument attached or separate (-s8192, -s 8192);
+// non-option arguments form the filter.
+func Parse(args []string) (*Options, error) {
+	o := &Options{Snaplen: 80, TimeType: 'h', NumEvents: -1}
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
+		if a == "-cl" {
+			o.ListChisels = true
+			continue
+		}
+		if a == "-lv" {
+			o.ListFields, o.Verbose = true, true
+			continue
+		}
+		if strings.HasPrefix(a, "--") {
+			name, val, hasVal := strings.Cut(a[2:], "=")
+			opt := findLong(name)
+			if opt == nil {
+				return nil, fmt.Errorf("unrecognized option '--%s' (see syscope --help)", name)
+			}
+			if opt.hasArg == 1 && !hasVal {
+				if i+1 >= len(args) {
+					return nil, fmt.Errorf("option '--%s' requires an argument", name)
+				}
+				i++
+				val = args[i]
+			}
+			if err := opt.handler(o, val); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if len(a) < 2 || a[0] != '-' {
+			rest = append(rest, a)
+			continue
+		}
+		for j := 1; j < len(a); j++ {
+			opt := findShort(a[j])
+			if opt == nil {
+				return nil, fmt.Errorf("invalid option -- '%c' (see syscope --help)", a[j])
+			}
+			if opt.hasArg == 0 {
+				if err := opt.handler(o, ""); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			val := a[j+1:]
+			if val == "" {
+				if i+1 >= len(args) {
+					return nil, fmt.Errorf("option requires an argument -- '%c'", a[j])
+				}
+				i++
+				val = args[i]
+			}
+			if err := opt.handler(o, val); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	o.Filter = strings.Join(rest, " ")
+	return o, nil
+}

@@ -1,0 +1,286 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/syscope/syscope/event"
+	"github.com/syscope/syscope/field"
+	"github.com/syscope/syscope/format"
+	"github.com/syscope/syscope/scap"
+	"github.com/syscope/syscope/state"
+)
+
+// Version is the syscope version.
+const Version = "0.1.0"
+
+// Main runs syscope with args (without the program name) and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	o, err := Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "syscope: %v\n", err)
+		return 1
+	}
+	switch {
+	case o.Help:
+		fmt.Fprint(stdout, usage)
+		return 0
+	case o.Version:
+		fmt.Fprintf(stdout, "syscope version %s\n", Version)
+		return 0
+	case o.ListEvents:
+		listEvents(stdout)
+		return 0
+	case o.ListFields:
+		listFields(stdout, o.Verbose)
+		return 0
+	}
+	if o.Chisel != "" || o.ListChisels {
+		fmt.Fprintln(stderr, "syscope: chisels are not available in this version")
+		return 1
+	}
+	if o.Filter != "" {
+		fmt.Fprintf(stderr, "syscope: filters are not available in this version (filter: %q)\n", o.Filter)
+		return 1
+	}
+	if o.ReadFile == "" {
+		fmt.Fprintln(stderr, "syscope: live capture is not available in this version: read a capture file with -r FILE")
+		return 1
+	}
+	if err := run(o, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "syscope: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func bufFmt(o *Options) field.BufFmt {
+	var f field.BufFmt
+	switch o.BufFmt {
+	case 'A':
+		f = field.BufEOLs
+	case 'x':
+		f = field.BufHex
+	case 'X':
+		f = field.BufHexASCII
+	case 'b':
+		f = field.BufBase64
+	}
+	if o.JSON {
+		switch f {
+		case field.BufNormal:
+			f = field.BufJSON
+		case field.BufEOLs:
+			f = field.BufJSONEOLs
+		case field.BufHex:
+			f = field.BufJSONHex
+		case field.BufHexASCII:
+			f = field.BufJSONHexASCII
+		case field.BufBase64:
+			f = field.BufJSONBase64
+		}
+	}
+	return f
+}
+
+func outputFormat(o *Options) string {
+	if !o.PrintSet {
+		return format.Default
+	}
+	switch o.Print {
+	case "c", "container":
+		return format.Container
+	case "k", "kubernetes":
+		return format.Kubernetes
+	}
+	return o.Print
+}
+
+func run(o *Options, stdout, stderr io.Writer) error {
+	r, err := scap.Open(o.ReadFile)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	st := state.New()
+	st.LoadMetadata(r.Metadata())
+	r.OnMetadata = st.LoadMetadata
+
+	var w *scap.Writer
+	if o.WriteFile != "" {
+		w, err = scap.Create(o.WriteFile, o.Compress, st.Snapshot())
+		if err != nil {
+			return err
+		}
+	}
+
+	ctx := field.NewCtx(st)
+	ctx.TimeMode = o.TimeType
+	ctx.R.BufFmt = bufFmt(o)
+	if !o.Verbose {
+		ctx.R.MaxLen = 80
+	}
+	fm, err := format.New(outputFormat(o), o.JSON)
+	if err != nil {
+		return err
+	}
+	out := bufio.NewWriterSize(stdout, 1<<16)
+	defer out.Flush()
+	var (
+		raw     scap.Event
+		ev      = state.Event{Event: &raw}
+		line    []byte
+		n       int64
+		start   uint64
+		counts  map[string]uint64
+		readErr error
+	)
+	if o.Summary {
+		counts = map[string]uint64{}
+	}
+	quiet := o.Quiet || w != nil && !o.PrintSet
+	for {
+		if o.NumEvents >= 0 && n == o.NumEvents {
+			break
+		}
+		err := r.Next(&raw)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		if start == 0 {
+			start = raw.Ts
+		} else if o.Duration > 0 && raw.Ts-start >= uint64(o.Duration)*1e9 {
+			break
+		}
+		n++
+		ev.Info = raw.Type.Info()
+		st.Process(&ev)
+		if w != nil {
+			if err := w.WriteEvent(&raw); err != nil {
+				return err
+			}
+		}
+		if counts != nil {
+			counts[field.TypeName(&ev)+" "+raw.Type.Dir()]++
+		}
+		if quiet {
+			continue
+		}
+		if !o.Debug && ev.Info.Category&event.CatInternal != 0 {
+			continue
+		}
+		var ok bool
+		line, ok = fm.Format(ctx, &ev, line[:0])
+		if !ok {
+			continue
+		}
+		line = append(line, '\n')
+		if _, err := out.Write(line); err != nil {
+			return err
+		}
+		if o.Unbuffered || o.JSON {
+			out.Flush()
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	if w != nil {
+		if err := w.Close(); err != nil {
+			return err
+		}
+	}
+	if o.Verbose && o.ReadFile != "" {
+		fmt.Fprintf(stderr, "Driver Events:0\nDriver Drops:0\nSuppressed by Comm:0\n")
+	}
+	if counts != nil {
+		printSummary(stdout, counts, n)
+	}
+	if readErr != nil {
+		if errors.Is(readErr, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("%v (the file is truncated; %d events before it were read)", readErr, n)
+		}
+		return fmt.Errorf("%v (%d events before it were read)", readErr, n)
+	}
+	return nil
+}
+
+func printSummary(w io.Writer, counts map[string]uint64, total int64) {
+	type kv struct {
+		k string
+		v uint64
+	}
+	var rows []kv
+	for k, v := range counts {
+		rows = append(rows, kv{k, v})
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].v != rows[j].v {
+			return rows[i].v > rows[j].v
+		}
+		return rows[i].k < rows[j].k
+	})
+	fmt.Fprintf(w, "----------------------\nEvent           #Calls\n----------------------\n")
+	for _, r := range rows {
+		fmt.Fprintf(w, "%-16s%d\n", r.k, r.v)
+	}
+	fmt.Fprintf(w, "----------------------\nTotal events: %d\n", total)
+}
+
+func listEvents(w io.Writer) {
+	for t := event.Type(0); t < event.MaxType; t++ {
+		info := t.Info()
+		if info.Name == "NA" || info.Flags&(event.EFOldVersion|event.EFUnused) != 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%s %s(", t.Dir(), info.Name)
+		for i, p := range info.Params {
+			if i > 0 {
+				fmt.Fprint(w, ", ")
+			}
+			fmt.Fprintf(w, "%s", p.Name)
+		}
+		fmt.Fprintln(w, ")")
+	}
+}
+
+func listFields(w io.Writer, verbose bool) {
+	for _, n := range field.Names() {
+		d := field.Get(n)
+		fmt.Fprintf(w, "%-24s %s\n", n, d.Desc)
+	}
+}
+
+const usage = `syscope version ` + Version + `: a Go successor of sysdig.
+Usage: syscope [options] [filter]
+
+ -r <file>, --readfile=<file>   read events from a capture file (plain or gzip)
+ -w <file>, --writefile=<file>  write the captured events to a file (mode 0600)
+ -z, --compress                 gzip the file written with -w
+ -s <len>, --snaplen=<len>      bytes of I/O buffers to capture (default 80)
+ -n <num>, --numevents=<num>    stop after <num> events
+ -M <secs>                      stop after <secs> seconds of capture time
+ -p <fmt>, --print=<fmt>        output format; -pc container format, -pk kubernetes format
+ -j, --json                     JSON output
+ -A, --print-ascii              print buffers as ASCII
+ -x, --print-hex                print buffers in hex
+ -X, --print-hex-ascii          print buffers in hex and ASCII
+ -b, --print-base64             print buffers in base64
+ -v, --verbose                  do not truncate buffers
+ -t <h|a|r|d|D>, --timetype     time format: human, absolute, relative, delta, enter/exit delta
+ -D, --debug                    also print internal events
+ -q, --quiet                    print nothing (useful with -w)
+ -S, --summary                  print a table of event counts at the end
+ -L, --list-events              list the event types
+ -l, --list                     list the fields
+ -N                             accepted for compatibility, ignored
+ --unbuffered                   flush every line
+ -h, --help                     this help
+`

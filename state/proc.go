@@ -1,0 +1,211 @@
+package state
+
+import (
+	"github.com/syscope/syscope/event"
+)
+
+// cloneStaleNS is how long a clone timestamp stays meaningful (libsinsp's CLONE_STALE_TIME_NS).
+const cloneStaleNS = 2_000_000_000
+
+func (s *State) parseCloneExit(e *Event) {
+	tid := e.Tid
+	childTid := i64(e.param(0))
+	flags := u32(e.paramNamed("flags"))
+	if childTid < 0 {
+		return
+	}
+	vtid := tid
+	var vpid int64 = -1
+	if i := e.ParamIndex("vtid"); i >= 0 && i < e.NParams {
+		vtid = i64(e.param(i))
+		vpid = i64(e.paramNamed("vpid"))
+	}
+	inContainer := flags&CloneChildInPID != 0 || tid != vtid
+	inverted := false
+	if childTid == 0 {
+		// The child's side of the clone.
+		if e.Thread != nil && e.Thread.CloneTS != 0 && e.Ts-e.Thread.CloneTS > cloneStaleNS {
+			s.removeThread(tid)
+			e.Thread = nil
+		}
+		var parent int64
+		if flags&CloneThread != 0 {
+			parent = i64(e.paramNamed("pid"))
+		} else {
+			parent = i64(e.paramNamed("ptid"))
+		}
+		if e.Thread != nil {
+			if inContainer {
+				e.Thread.Vtid, e.Thread.Vpid = vtid, vpid
+			}
+			return
+		}
+		inverted = true
+		childTid = tid
+		tid = parent
+	} else if inContainer {
+		return
+	}
+	parent := s.lookup(tid, true)
+	validParent := !(parent.Comm == "<NA>" && parent.UID == 0xffffffff)
+	if child := s.threads[childTid]; child != nil {
+		if child.Flags&CloneInverted != 0 {
+			return
+		}
+		s.removeThread(childTid)
+	}
+	exe := cstring(e.paramNamed("exe"))
+	comm := exe
+	if c := e.paramNamed("comm"); c != nil {
+		comm = cstring(c)
+	}
+	args := splitArgs(e.paramNamed("args"))
+	t := &Thread{s: s, Tid: childTid, Ptid: tid, LastEventFD: -1, UID: 0xffffffff, GID: 0xffffffff, LoginUID: 0xffffffff}
+	if validParent {
+		t.Comm, t.Exe, t.ExePath, t.Args, t.Root = parent.Comm, parent.Exe, parent.ExePath, parent.Args, parent.Root
+		t.Sid, t.Vpgid, t.LoginUID = parent.Sid, parent.Vpgid, parent.LoginUID
+		if flags&CloneThread == 0 {
+			t.Env = parent.Env
+		}
+	} else {
+		s.removeThread(tid)
+		parent = s.lookup(tid, true)
+		parent.Comm, parent.Exe, parent.Args = comm, exe, args
+	}
+	t.Pid = i64(e.paramNamed("pid"))
+	t.Flags = flags
+	if flags&CloneThread == 0 {
+		t.Pid = childTid
+		t.fds = parent.FDs().cloneOrNew()
+		t.cwd = parent.Cwd()
+	} else {
+		t.fds = newFDTable()
+	}
+	if inverted {
+		t.Flags |= CloneInverted
+	}
+	t.Exe = exe
+	t.Comm = comm
+	t.Args = args
+	t.FDLimit = i64(e.paramNamed("fdlimit"))
+	if e.Type != event.SyscallCloneV11X {
+		t.PFMajor = uint64(i64(e.paramNamed("pgft_maj")))
+		t.PFMinor = uint64(i64(e.paramNamed("pgft_min")))
+		t.VMSizeKB = u32(e.paramNamed("vm_size"))
+		t.VMRSSKB = u32(e.paramNamed("vm_rss"))
+		t.VMSwapKB = u32(e.paramNamed("vm_swap"))
+	}
+	t.UID = u32(e.paramNamed("uid"))
+	t.GID = u32(e.paramNamed("gid"))
+	if c := e.paramNamed("cgroups"); c != nil {
+		t.Cgroups = splitArgs(c)
+	} else {
+		t.Cgroups = parent.Cgroups
+	}
+	t.ContainerID = containerIDFromCgroups(t.Cgroups)
+	if inContainer {
+		t.Vtid, t.Vpid = vtid, vpid
+	} else {
+		t.Vtid, t.Vpid = childTid, t.Pid
+	}
+	t.CloneTS = e.Ts
+	s.threads[childTid] = t
+	_ = inverted
+}
+
+func (t *FDTable) cloneOrNew() *FDTable {
+	if t == nil {
+		return newFDTable()
+	}
+	return t.clone()
+}
+
+func (s *State) parseExecveExit(e *Event) {
+	t := e.Thread
+	if i64(e.param(0)) < 0 || t == nil {
+		return
+	}
+	t.Exe = cstring(e.param(1))
+	if c := e.paramNamed("comm"); c != nil {
+		t.Comm = cstring(c)
+	} else {
+		t.Comm = t.Exe
+	}
+	t.Args = splitArgs(e.param(2))
+	t.Pid = i64(e.paramNamed("pid"))
+	if t.Ptid == -1 {
+		t.Ptid = i64(e.paramNamed("ptid"))
+	}
+	t.FDLimit = i64(e.paramNamed("fdlimit"))
+	if e.ParamIndex("pgft_maj") >= 0 {
+		t.PFMajor = uint64(i64(e.paramNamed("pgft_maj")))
+		t.PFMinor = uint64(i64(e.paramNamed("pgft_min")))
+		t.VMSizeKB = u32(e.paramNamed("vm_size"))
+		t.VMRSSKB = u32(e.paramNamed("vm_rss"))
+		t.VMSwapKB = u32(e.paramNamed("vm_swap"))
+	}
+	if i := e.ParamIndex("env"); i >= 0 && i < e.NParams {
+		t.Env = splitArgs(e.param(i))
+	}
+	if i := e.ParamIndex("cgroups"); i >= 0 && i < e.NParams {
+		t.Cgroups = splitArgs(e.param(i))
+		t.ContainerID = containerIDFromCgroups(t.Cgroups)
+	}
+	if i := e.ParamIndex("pgid"); i >= 0 && i < e.NParams {
+		t.Vpgid = i64(e.param(i))
+	}
+	if i := e.ParamIndex("loginuid"); i >= 0 && i < e.NParams {
+		t.LoginUID = u32(e.param(i))
+	}
+	if enter := s.retrieveEnter(e); enter != nil {
+		switch e.Type {
+		case event.SyscallExecveV18X, event.SyscallExecveV19X:
+			p := enter.param(0)
+			if len(p) >= 4 && string(p[:4]) == "<NA>" {
+				t.ExePath = "<NA>"
+			} else {
+				t.ExePath = ConcatPaths(t.cwd, p)
+			}
+		case event.SyscallExecveatX:
+			name := enter.param(1)
+			t.ExePath = ConcatPaths(s.dirfdBase(t, i64(enter.param(0)), name), name)
+		}
+	}
+	keep := t.Flags & (clonePipeSrc | clonePipeDst | CloneIsMain | CloneInverted)
+	t.Flags = CloneActive | keep | CloneNameChanged
+}
+
+// Pipe flags kept across execve.
+const (
+	clonePipeSrc = 1 << 20
+	clonePipeDst = 1 << 21
+)
+
+func (s *State) parseThreadExit(e *Event) {
+	if e.Thread == nil {
+		return
+	}
+	e.Thread.Flags |= CloneClosed
+	s.tidToRemove = e.Tid
+}
+
+func cstring(b []byte) string { return string(trimNul(b)) }
+
+// splitArgs splits a NUL-separated list.
+func splitArgs(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	if b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	var out []string
+	start := 0
+	for i, c := range b {
+		if c == 0 {
+			out = append(out, string(b[start:i]))
+			start = i + 1
+		}
+	}
+	return append(out, string(b[start:]))
+}

@@ -1,0 +1,539 @@
+// Package state keeps what the event stream says about the system: threads and
+// processes, their file descriptors, users, groups, interfaces and containers.
+// It is built from a capture's tables and updated by each event (clone, execve,
+// open, socket, connect, close, ...), the way libsinsp does it, so that fields
+// such as proc.name or fd.name resolve as sysdig resolves them.
+package state
+
+import (
+	"sort"
+
+	"github.com/syscope/syscope/scap"
+)
+
+// Clone flags (PPM_CL_*) that the state engine uses.
+const (
+	CloneFiles       = 1 << 0
+	CloneFS          = 1 << 1
+	CloneThread      = 1 << 16
+	CloneNewPID      = 1 << 19
+	CloneChildInPID  = 1 << 24
+	CloneInverted    = 1 << 25
+	CloneNameChanged = 1 << 26
+	CloneClosed      = 1 << 27
+	CloneActive      = 1 << 28
+	CloneIsMain      = 1 << 29
+)
+
+// FD role and state flags.
+const (
+	FDRoleClient  = 1 << 0
+	FDRoleServer  = 1 << 1
+	FDFromProc    = 1 << 2
+	FDConnected   = 1 << 3
+	FDCloned      = 1 << 4
+	FDSocketPipe  = 1 << 5
+	FDSockFailed  = 1 << 6
+	FDConnPending = 1 << 7
+)
+
+// FD is an open file descriptor.
+type FD struct {
+	Type      scap.FDType
+	Name      string
+	OpenFlags uint32
+	Ino       uint64
+	Dev       uint32
+	Flags     uint32
+	// Socket endpoints; IPv4 addresses live in the first 4 bytes.
+	SIP, DIP     [16]byte
+	SPort, DPort uint16
+	L4Proto      uint8
+	// Unix sockets.
+	Source, Dest uint64
+}
+
+// IsSocket reports whether f is an IP socket.
+func (f *FD) IsSocket() bool {
+	switch f.Type {
+	case scap.FDIPv4Sock, scap.FDIPv6Sock, scap.FDIPv4ServSock, scap.FDIPv6ServSock:
+		return true
+	}
+	return false
+}
+
+// TypeChar is the one-letter kind of f as sysdig prints it in <f>, <4t>...
+func (f *FD) TypeChar() byte {
+	switch f.Type {
+	case scap.FDFile, scap.FDFileV2:
+		return 'f'
+	case scap.FDIPv4Sock, scap.FDIPv4ServSock:
+		return '4'
+	case scap.FDIPv6Sock, scap.FDIPv6ServSock:
+		return '6'
+	case scap.FDDirectory:
+		return 'd'
+	case scap.FDFifo:
+		return 'p'
+	case scap.FDUnixSock:
+		return 'u'
+	case scap.FDEvent:
+		return 'e'
+	case scap.FDUninitialized:
+		return 'o'
+	case scap.FDUnsupported:
+		return 'X'
+	case scap.FDSignalfd:
+		return 's'
+	case scap.FDEventpoll:
+		return 'l'
+	case scap.FDInotify:
+		return 'i'
+	case scap.FDTimerfd:
+		return 't'
+	case scap.FDNetlink:
+		return 'n'
+	}
+	return '?'
+}
+
+// TypeName is the fd.type string of f.
+func (f *FD) TypeName() string {
+	switch f.Type {
+	case scap.FDFile, scap.FDFileV2:
+		return "file"
+	case scap.FDDirectory:
+		return "directory"
+	case scap.FDIPv4Sock, scap.FDIPv4ServSock:
+		return "ipv4"
+	case scap.FDIPv6Sock, scap.FDIPv6ServSock:
+		return "ipv6"
+	case scap.FDUnixSock:
+		return "unix"
+	case scap.FDFifo:
+		return "pipe"
+	case scap.FDEvent:
+		return "event"
+	case scap.FDSignalfd:
+		return "signalfd"
+	case scap.FDEventpoll:
+		return "eventpoll"
+	case scap.FDInotify:
+		return "inotify"
+	case scap.FDTimerfd:
+		return "timerfd"
+	case scap.FDNetlink:
+		return "netlink"
+	case scap.FDBPF:
+		return "bpf"
+	case scap.FDUserfaultfd:
+		return "userfaultfd"
+	case scap.FDIOUring:
+		return "io_uring"
+	case scap.FDMemfd:
+		return "memfd"
+	case scap.FDPidfd:
+		return "pidfd"
+	}
+	return "<NA>"
+}
+
+// FDTable is a table of fds, shared by the threads of a process.
+type FDTable struct {
+	m map[int64]*FD
+}
+
+func newFDTable() *FDTable { return &FDTable{m: make(map[int64]*FD, 8)} }
+
+// Get returns the fd numbered n, or nil.
+func (t *FDTable) Get(n int64) *FD {
+	if t == nil {
+		return nil
+	}
+	return t.m[n]
+}
+
+// Len returns the number of fds in the table.
+func (t *FDTable) Len() int {
+	if t == nil {
+		return 0
+	}
+	return len(t.m)
+}
+
+// Each calls fn for each fd, in no particular order.
+func (t *FDTable) Each(fn func(n int64, f *FD)) {
+	if t == nil {
+		return
+	}
+	for n, f := range t.m {
+		fn(n, f)
+	}
+}
+
+func (t *FDTable) add(n int64, f *FD) *FD {
+	if old := t.m[n]; old != nil {
+		*old = *f
+		return old
+	}
+	c := *f
+	t.m[n] = &c
+	return &c
+}
+
+func (t *FDTable) clone() *FDTable {
+	c := &FDTable{m: make(map[int64]*FD, len(t.m))}
+	for n, f := range t.m {
+		cf := *f
+		cf.Flags |= FDCloned
+		c.m[n] = &cf
+	}
+	return c
+}
+
+// Thread is a thread known to the state engine.
+type Thread struct {
+	Tid, Pid, Ptid int64
+	Sid, Vpgid     int64
+	Vtid, Vpid     int64
+	Comm, Exe      string
+	ExePath        string
+	Args           []string
+	Env            []string
+	Cgroups        []string
+	Root           string
+	cwd            string // meaningful on the main thread
+	Flags          uint32
+	UID, GID       uint32
+	LoginUID       uint32
+	FDLimit        int64
+	VMSizeKB       uint32
+	VMRSSKB        uint32
+	VMSwapKB       uint32
+	PFMajor        uint64
+	PFMinor        uint64
+	CloneTS        uint64
+	ContainerID    string
+
+	fds *FDTable
+
+	// Per-event bookkeeping.
+	LastEventType uint16
+	LastEventFD   int64
+	LastEnterTS   uint64
+	Latency       uint64
+	enter         savedEvent // parameters of the last enter event, when needed by its exit
+	enterValid    bool
+
+	s *State
+}
+
+// IsMain reports whether t is the main thread of its process.
+func (t *Thread) IsMain() bool { return t.Tid == t.Pid || t.Flags&CloneIsMain != 0 }
+
+// Main returns the main thread of t's process (t itself if it is one), or nil.
+func (t *Thread) Main() *Thread {
+	if t.IsMain() {
+		return t
+	}
+	return t.s.threads[t.Pid]
+}
+
+// FDs returns the fd table t uses.
+func (t *Thread) FDs() *FDTable {
+	if t.Flags&CloneFiles == 0 {
+		return t.fds
+	}
+	if m := t.Main(); m != nil {
+		return m.fds
+	}
+	return nil
+}
+
+// FD returns the fd n of t, or nil.
+func (t *Thread) FD(n int64) *FD { return t.FDs().Get(n) }
+
+// Cwd returns the working directory of t's process, with a trailing slash.
+func (t *Thread) Cwd() string {
+	if m := t.Main(); m != nil {
+		return m.cwd
+	}
+	return "./"
+}
+
+func (t *Thread) setCwd(p []byte) {
+	m := t.Main()
+	if m == nil {
+		return
+	}
+	c := ConcatPaths(m.cwd, p)
+	if c == "" || c[len(c)-1] != '/' {
+		c += "/"
+	}
+	m.cwd = c
+}
+
+func (t *Thread) addFD(n int64, f *FD) *FD {
+	tab := t.FDs()
+	if tab == nil {
+		return nil
+	}
+	return tab.add(n, f)
+}
+
+func (t *Thread) removeFD(n int64) {
+	if tab := t.FDs(); tab != nil {
+		delete(tab.m, n)
+	}
+}
+
+// User is a user account.
+type User struct {
+	UID     uint32
+	GID     uint32
+	Name    string
+	HomeDir string
+	Shell   string
+}
+
+// Group is a group.
+type Group struct {
+	GID  uint32
+	Name string
+}
+
+// State is the whole state of the system as seen by the event stream.
+type State struct {
+	threads    map[int64]*Thread
+	Users      map[uint32]*User
+	Groups     map[uint32]*Group
+	Interfaces []scap.Interface
+	Machine    *scap.MachineInfo
+	Containers *Containers
+
+	// Deferred removals, applied when the next event arrives (as libsinsp does).
+	tidToRemove   int64
+	fdsToRemove   []int64
+	fdRemoveTid   int64
+	haveRemovals  bool
+	ServerPorts   map[uint16]struct{}
+	FirstEventTS  uint64
+	LastEventTS   uint64
+	NumEvents     uint64
+	tmpEnterEvent savedEvent
+}
+
+// New returns an empty state.
+func New() *State {
+	return &State{
+		threads:     make(map[int64]*Thread, 1024),
+		Users:       make(map[uint32]*User),
+		Groups:      make(map[uint32]*Group),
+		Containers:  newContainers(),
+		tidToRemove: -1,
+		ServerPorts: make(map[uint16]struct{}),
+	}
+}
+
+// Thread returns the thread tid, or nil.
+func (s *State) Thread(tid int64) *Thread { return s.threads[tid] }
+
+// NumThreads returns the number of threads in the table.
+func (s *State) NumThreads() int { return len(s.threads) }
+
+// EachThread calls fn for each thread, in no particular order.
+func (s *State) EachThread(fn func(*Thread)) {
+	for _, t := range s.threads {
+		fn(t)
+	}
+}
+
+// LoadMetadata loads the tables of a capture file.
+func (s *State) LoadMetadata(m *scap.Metadata) {
+	if m.Machine != nil {
+		s.Machine = m.Machine
+	}
+	if len(m.Interfaces) > 0 {
+		s.Interfaces = append([]scap.Interface(nil), m.Interfaces...)
+	}
+	for i := range m.Users {
+		u := m.Users[i]
+		s.Users[u.UID] = &User{UID: u.UID, GID: u.GID, Name: u.Name, HomeDir: u.HomeDir, Shell: u.Shell}
+	}
+	for i := range m.Groups {
+		g := m.Groups[i]
+		s.Groups[g.GID] = &Group{GID: g.GID, Name: g.Name}
+	}
+	// Threads first (so main threads exist), then their cwd and fds.
+	for i := range m.Threads {
+		st := &m.Threads[i]
+		t := &Thread{s: s, fds: newFDTable(), LastEventFD: -1}
+		t.Tid, t.Pid, t.Ptid = st.Tid, st.Pid, st.Ptid
+		t.Sid, t.Vpgid = st.Sid, st.Vpgid
+		t.Comm, t.Exe, t.ExePath = st.Comm, st.Exe, st.ExePath
+		t.Args = st.Args
+		t.Flags = st.Flags | CloneActive
+		t.FDLimit = st.FDLimit
+		t.UID, t.GID = st.UID, st.GID
+		t.VMSizeKB, t.VMRSSKB, t.VMSwapKB = st.VMSizeKB, st.VMRSSKB, st.VMSwapKB
+		t.PFMajor, t.PFMinor = st.PFMajor, st.PFMinor
+		t.Vtid, t.Vpid = st.Vtid, st.Vpid
+		t.Cgroups = st.Cgroups
+		t.Root = st.Root
+		t.LoginUID = st.LoginUID
+		if !st.HasLoginUID {
+			t.LoginUID = 0xffffffff
+		}
+		t.ContainerID = containerIDFromCgroups(st.Cgroups)
+		s.threads[t.Tid] = t
+	}
+	for i := range m.Threads {
+		st := &m.Threads[i]
+		t := s.threads[st.Tid]
+		if t == nil {
+			continue
+		}
+		if t.IsMain() {
+			t.Env = st.Env
+			t.setCwd([]byte(st.Cwd))
+		}
+		for j := range st.FDs {
+			s.addFDFromScap(t, &st.FDs[j])
+		}
+	}
+}
+
+func (s *State) addFDFromScap(t *Thread, sf *scap.FD) {
+	f := FD{Type: sf.Type, Ino: sf.Ino, Flags: FDFromProc}
+	switch sf.Type {
+	case scap.FDIPv4Sock:
+		f.SIP, f.DIP, f.SPort, f.DPort, f.L4Proto = sf.SIP, sf.DIP, sf.SPort, sf.DPort, sf.L4Proto
+		if sf.L4Proto == scap.L4TCP {
+			f.Flags |= FDConnected
+		}
+		f.Name = ipv4Tuple(f.SIP, f.SPort, f.DIP, f.DPort)
+	case scap.FDIPv4ServSock:
+		f.SIP, f.SPort, f.L4Proto = sf.SIP, sf.SPort, sf.L4Proto
+		f.Name = ipv4Addr(f.SIP, f.SPort)
+		s.ServerPorts[f.SPort] = struct{}{}
+	case scap.FDIPv6Sock:
+		if isV4Mapped(sf.SIP[:]) && isV4Mapped(sf.DIP[:]) {
+			f.Type = scap.FDIPv4Sock
+			copy(f.SIP[:4], sf.SIP[12:])
+			copy(f.DIP[:4], sf.DIP[12:])
+			f.SPort, f.DPort, f.L4Proto = sf.SPort, sf.DPort, sf.L4Proto
+			if sf.L4Proto == scap.L4TCP {
+				f.Flags |= FDConnected
+			}
+			f.Name = ipv4Tuple(f.SIP, f.SPort, f.DIP, f.DPort)
+		} else {
+			f.SIP, f.DIP, f.SPort, f.DPort, f.L4Proto = sf.SIP, sf.DIP, sf.SPort, sf.DPort, sf.L4Proto
+			if sf.L4Proto == scap.L4TCP {
+				f.Flags |= FDConnected
+			}
+			f.Name = ipv6Tuple(f.SIP, f.SPort, f.DIP, f.DPort)
+		}
+	case scap.FDIPv6ServSock:
+		f.SIP, f.SPort, f.L4Proto = sf.SIP, sf.SPort, sf.L4Proto
+		f.Name = ipv6Addr(f.SIP, f.SPort)
+		s.ServerPorts[f.SPort] = struct{}{}
+	case scap.FDUnixSock:
+		f.Source, f.Dest = sf.Source, sf.Dest
+		f.Name = sf.Name
+		if f.Name == "" {
+			f.Flags |= FDRoleClient
+		} else {
+			f.Flags |= FDRoleServer
+		}
+	case scap.FDFileV2:
+		f.OpenFlags = sf.Flags
+		f.Name = sf.Name
+		f.Dev = sf.Dev
+	default:
+		f.Name = sf.Name
+	}
+	t.fds.add(sf.Num, &f)
+}
+
+// newThread returns a placeholder for a thread that the tables do not know,
+// as libsinsp builds one for a capture file.
+func (s *State) newThread(tid int64) *Thread {
+	t := &Thread{
+		s: s, fds: newFDTable(), Tid: tid, Pid: tid, Ptid: -1,
+		Comm: "<NA>", Exe: "<NA>", UID: 0xffffffff, GID: 0xffffffff, LoginUID: 0xffffffff,
+		LastEventFD: -1, cwd: "",
+	}
+	s.threads[tid] = t
+	return t
+}
+
+// lookup returns thread tid, creating a placeholder if create is set.
+func (s *State) lookup(tid int64, create bool) *Thread {
+	if t := s.threads[tid]; t != nil {
+		return t
+	}
+	if !create {
+		return nil
+	}
+	return s.newThread(tid)
+}
+
+func (s *State) removeThread(tid int64) {
+	delete(s.threads, tid)
+}
+
+// User returns the user uid, or nil.
+func (s *State) User(uid uint32) *User { return s.Users[uid] }
+
+// Group returns the group gid, or nil.
+func (s *State) Group(gid uint32) *Group { return s.Groups[gid] }
+
+// Snapshot returns the current tables in capture-file form, for a writer.
+func (s *State) Snapshot() *scap.Metadata {
+	m := &scap.Metadata{Major: 1, Minor: 2, Machine: s.Machine, Interfaces: s.Interfaces}
+	for _, u := range s.Users {
+		m.Users = append(m.Users, scap.User{UID: u.UID, GID: u.GID, Name: u.Name, HomeDir: u.HomeDir, Shell: u.Shell})
+	}
+	for _, g := range s.Groups {
+		m.Groups = append(m.Groups, scap.Group{GID: g.GID, Name: g.Name})
+	}
+	sort.Slice(m.Users, func(i, j int) bool { return m.Users[i].UID < m.Users[j].UID })
+	sort.Slice(m.Groups, func(i, j int) bool { return m.Groups[i].GID < m.Groups[j].GID })
+	tids := make([]int64, 0, len(s.threads))
+	for tid := range s.threads {
+		tids = append(tids, tid)
+	}
+	sort.Slice(tids, func(i, j int) bool { return tids[i] < tids[j] })
+	for _, tid := range tids {
+		t := s.threads[tid]
+		st := scap.Thread{
+			Tid: t.Tid, Pid: t.Pid, Ptid: t.Ptid, Sid: t.Sid, Vpgid: t.Vpgid,
+			Comm: t.Comm, Exe: t.Exe, ExePath: t.ExePath, Args: t.Args, Cwd: t.cwd,
+			FDLimit: t.FDLimit, Flags: t.Flags &^ (CloneActive | CloneNameChanged | CloneClosed), UID: t.UID, GID: t.GID,
+			VMSizeKB: t.VMSizeKB, VMRSSKB: t.VMRSSKB, VMSwapKB: t.VMSwapKB, PFMajor: t.PFMajor, PFMinor: t.PFMinor,
+			Env: t.Env, Vtid: t.Vtid, Vpid: t.Vpid, Cgroups: t.Cgroups, Root: t.Root,
+			LoginUID: t.LoginUID, HasLoginUID: true,
+		}
+		if t.fds != nil && (t.Flags&CloneFiles == 0 || t.IsMain()) {
+			nums := make([]int64, 0, len(t.fds.m))
+			for n := range t.fds.m {
+				nums = append(nums, n)
+			}
+			sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
+			for _, n := range nums {
+				f := t.fds.m[n]
+				sf := scap.FD{Num: n, Ino: f.Ino, Type: f.Type, Name: f.Name, SIP: f.SIP, DIP: f.DIP,
+					SPort: f.SPort, DPort: f.DPort, L4Proto: f.L4Proto, Source: f.Source, Dest: f.Dest, Flags: f.OpenFlags, Dev: f.Dev}
+				if sf.Type == scap.FDFile {
+					sf.Type = scap.FDFileV2
+				}
+				if sf.Type == scap.FDIPv4Sock || sf.Type == scap.FDIPv6Sock {
+					sf.L4Proto = f.L4Proto
+				}
+				st.FDs = append(st.FDs, sf)
+			}
+		}
+		m.Threads = append(m.Threads, st)
+	}
+	return m
+}

@@ -1,0 +1,94 @@
+// Package compat holds the differential tests of syscope against the real
+// sysdig 0.29.3 (Debian package sysdig), which is run live as the oracle:
+// there are no golden files. Both tools read the shared real captures
+// (../shared/captures relative to the repository root, or $SYSCOPE_CAPTURES)
+// with TZ=UTC, and their stdout must be identical.
+//
+// Environment:
+//
+//	SYSCOPE_CAPTURES        directory with the *.scap files
+//	SYSCOPE_SYSDIG          sysdig binary to use instead of the one in $PATH
+//	SYSCOPE_BIN             prebuilt syscope binary (skips the build)
+//	SYSCOPE_COMPAT_TIMEOUT  per-process timeout, e.g. 30s (default 2m)
+//	CI                      when set, a missing sysdig is a failure, not a skip
+package compat
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	root, err := findModuleRoot()
+	if err != nil {
+		buildErr = err
+		return m.Run()
+	}
+	moduleRoot = root
+
+	if bin := os.Getenv("SYSCOPE_BIN"); bin != "" {
+		syscopeBin = bin
+		return m.Run()
+	}
+
+	// Build ./cmd/syscope once for the whole package.
+	dir, err := os.MkdirTemp("", "syscope-compat-bin-")
+	if err != nil {
+		buildErr = err
+		return m.Run()
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "syscope")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/syscope")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		buildErr = fmt.Errorf("go build ./cmd/syscope (in %s) failed: %v\n%s", root, err, out)
+	} else {
+		syscopeBin = bin
+	}
+	return m.Run()
+}
+
+// optionSets are the sysdig command lines compared for every capture:
+// `sysdig -r FILE OPTS` vs `syscope -r FILE OPTS`. The names are the
+// subtest names (go test turns the space in "-t r" into "_").
+var optionSets = []struct {
+	name string
+	args []string
+}{
+	{"none", nil},
+	{"-A", []string{"-A"}},
+	{"-X", []string{"-X"}},
+	{"-pc", []string{"-pc"}},
+	{"-pk", []string{"-pk"}},
+	{"-j", []string{"-j"}},
+	{"-v", []string{"-v"}},
+	{"-t r", []string{"-t", "r"}},
+}
+
+// TestCompat compares every capture × option set. Subtests are named
+// FILE/OPTS, e.g. TestCompat/falco_cat_write/-j or TestCompat/libs_sample/-t_r.
+// They run in parallel, at most maxParallel at a time.
+func TestCompat(t *testing.T) {
+	requireSysdig(t)
+	requireSyscope(t)
+	for _, capture := range findCaptures(t) {
+		t.Run(strings.TrimSuffix(filepath.Base(capture), ".scap"), func(t *testing.T) {
+			for _, o := range optionSets {
+				t.Run(o.name, func(t *testing.T) {
+					parallelLimited(t)
+					args := append([]string{"-r", capture}, o.args...)
+					compareTools(t, args)
+				})
+			}
+		})
+	}
+}
