@@ -54,6 +54,9 @@ type Def struct {
 	Arg int
 	// New builds the extractor for the given argument.
 	New func(arg string) (Extractor, error)
+	// JSON, if set, extracts the value for JSON output when it differs from
+	// the text (times are raw nanoseconds in JSON).
+	JSON Extractor
 }
 
 var registry = map[string]*Def{}
@@ -71,6 +74,7 @@ type Field struct {
 	Name string // as written, e.g. "proc.aname[2]"
 	Def  *Def
 	Ex   Extractor
+	JSON Extractor
 }
 
 // Lookup resolves a field name, with an optional argument ("evt.arg.fd", "evt.arg[0]", "proc.aname[2]").
@@ -102,7 +106,11 @@ func Lookup(name, arg string) (*Field, error) {
 	if arg != "" {
 		full += "[" + arg + "]"
 	}
-	return &Field{Name: full, Def: d, Ex: ex}, nil
+	f := &Field{Name: full, Def: d, Ex: ex, JSON: d.JSON}
+	if f.JSON == nil {
+		f.JSON = ex
+	}
+	return f, nil
 }
 
 // Names returns all field names, sorted.
@@ -150,6 +158,16 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+func rawTS(c *Ctx, e *state.Event, d []byte) ([]byte, bool) { return appendU(d, e.Ts), true }
+
+// setTimeJSON makes time fields raw nanoseconds in JSON, as sysdig does.
+func setTimeJSON() {
+	for _, n := range []string{"evt.time", "evt.time.s", "evt.datetime", "evt.datetime.s", "evt.outputtime"} {
+		registry[n].JSON = rawTS
+		registry[n].Kind = KindUint
+	}
 }
 
 func thread(e *state.Event) *state.Thread { return e.Thread }
@@ -346,11 +364,7 @@ func init() {
 		return appendI(d, t.Vpid), true
 	})
 	register("thread.tid", KindInt, "id of the thread", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		return appendI(d, t.Tid), true
+		return appendI(d, e.Tid), true
 	})
 	register("thread.vtid", KindInt, "id of the thread as seen from its pid namespace", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
 		t := thread(e)
@@ -457,6 +471,7 @@ func init() {
 	register("k8s.ns.name", KindString, "Kubernetes namespace name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
 		return label(c, e, d, "io.kubernetes.pod.namespace")
 	})
+	setTimeJSON()
 }
 
 func container(c *Ctx, e *state.Event) *state.Container {

@@ -184,7 +184,7 @@ func (fm *Formatter) formatJSON(c *field.Ctx, e *state.Event, dst []byte) ([]byt
 		dst = append(dst, ':')
 		fm.buf = fm.buf[:0]
 		var got bool
-		fm.buf, got = t.field.Ex(c, e, fm.buf)
+		fm.buf, got = t.field.JSON(c, e, fm.buf)
 		if !got {
 			if fm.requireAll {
 				return dst[:start], false

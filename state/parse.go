@@ -94,19 +94,13 @@ func (s *State) Process(e *Event) {
 	s.LastEventTS = ts
 	s.applyRemovals()
 	e.Thread, e.FD, e.ErrorCode, e.Container = nil, nil, 0, nil
-	if !s.reset(e) && !parsesWithoutReset(e.Type) {
-		return
-	}
+	// As in libsinsp, the event is parsed whatever reset found.
+	s.reset(e)
 	s.parse(e)
-}
-
-// parsesWithoutReset lists the events parsed even when reset found no usable thread state.
-func parsesWithoutReset(t event.Type) bool {
-	switch t {
-	case event.ProcexitE, event.ProcexitV1E:
-		return true
+	if e.Thread == nil && e.Container == nil {
+		// Like sinsp_evt::get_thread_info: look the thread up again, without creating it.
+		e.Thread = s.threads[e.Tid]
 	}
-	return true
 }
 
 func (s *State) applyRemovals() {
@@ -322,7 +316,7 @@ func trimNul(b []byte) []byte {
 }
 
 // O_DIRECTORY in the driver's flag encoding.
-const ppmODirectory = 1 << 12
+const ppmODirectory = 0x400
 
 func (s *State) parseOpenExit(e *Event) {
 	t := e.Thread
@@ -618,13 +612,13 @@ func (s *State) fillClientSocket(f *FD, tuple []byte) {
 		var changed bool
 		if tuple[0] == afInet6 && len(tuple) >= 37 && !(isV4Mapped(tuple[1:17]) && isV4Mapped(tuple[19:35])) {
 			f.Type = scap.FDIPv6Sock
-			changed = setTuple6(f, tuple)
+			changed = updateAddrs(f, 16, tuple[1:17], le.Uint16(tuple[17:]), tuple[19:35], le.Uint16(tuple[35:]))
 		} else if tuple[0] == afInet6 && len(tuple) >= 37 {
 			f.Type = scap.FDIPv4Sock
-			changed = setTuple4(f, tuple[13:17], le.Uint16(tuple[17:]), tuple[31:35], le.Uint16(tuple[35:]))
+			changed = updateAddrs(f, 4, tuple[13:17], le.Uint16(tuple[17:]), tuple[31:35], le.Uint16(tuple[35:]))
 		} else if tuple[0] == afInet && len(tuple) >= 13 {
 			f.Type = scap.FDIPv4Sock
-			changed = setTuple4(f, tuple[1:5], le.Uint16(tuple[5:]), tuple[7:11], le.Uint16(tuple[11:]))
+			changed = updateAddrs(f, 4, tuple[1:5], le.Uint16(tuple[5:]), tuple[7:11], le.Uint16(tuple[11:]))
 		} else {
 			return
 		}
@@ -632,7 +626,7 @@ func (s *State) fillClientSocket(f *FD, tuple []byte) {
 			f.SIP, f.DIP = f.DIP, f.SIP
 			f.SPort, f.DPort = f.DPort, f.SPort
 		}
-		f.Name = f.tupleName()
+		f.Name = f.sockName()
 	default:
 		f.Name = SockTupleString(tuple, 0)
 		setUnixInfo(f, tuple)
@@ -861,68 +855,282 @@ func (s *State) parseMemExit(e *Event) {
 	t.VMSwapKB = u32(e.param(3))
 }
 
-// parseRWExit updates socket tuples learned from sendto/recvfrom/recvmsg/sendmsg.
+// parseRWExit updates socket tuples learned from recvfrom/recvmsg (the exit's
+// tuple) and sendto/sendmsg (the enter's tuple), as libsinsp's parse_rw_exit does.
 func (s *State) parseRWExit(e *Event) {
 	f := e.FD
 	t := e.Thread
 	if f == nil || t == nil {
 		return
 	}
-	res := i64(e.param(0))
-	if res < 0 {
+	if i64(e.param(0)) < 0 {
 		return
 	}
+	if f.Type == scap.FDIPv4Sock || f.Type == scap.FDIPv6Sock {
+		f.Flags |= FDConnected
+	}
+	var tuple []byte
+	incoming := e.Info.Flags&event.EFReadsFromFD != 0
 	switch e.Type {
-	case event.SocketRecvfromX, event.SocketRecvmsgX:
-		if f.Type != scap.FDIPv4Sock && f.Type != scap.FDIPv6Sock && f.Type != scap.FDUnixSock {
-			break
-		}
-		tuple := e.paramNamed("tuple")
-		if len(tuple) == 0 || f.Flags&FDConnected != 0 && f.L4Proto == scap.L4TCP {
-			break
-		}
-		s.updateTupleFromIO(f, tuple, true)
+	case event.SocketRecvfromX:
+		tuple = e.param(2)
+	case event.SocketRecvmsgX:
+		tuple = e.param(3)
 	case event.SocketSendtoX, event.SocketSendmsgX:
-		// The tuple is in the enter event (sendto/sendmsg enter).
+		if f.Name != "" && f.isTCP() {
+			return
+		}
 		enter := s.retrieveEnter(e)
 		if enter == nil {
-			break
+			return
 		}
-		idx := paramIndex(event.Type(enter.typ).Info(), "tuple")
-		tuple := enter.param(idx)
-		if len(tuple) == 0 || f.Flags&FDConnected != 0 && f.L4Proto == scap.L4TCP {
-			break
+		tuple = enter.param(2)
+	default:
+		return
+	}
+	if incoming && f.Name != "" && f.isTCP() {
+		return
+	}
+	if !s.updateFD(f, tuple) {
+		return
+	}
+	if f.Type == scap.FDIPv4Sock || f.Type == scap.FDIPv6Sock {
+		if f.Flags&(FDRoleClient|FDRoleServer) == 0 {
+			s.guessRole(t, f, incoming)
 		}
-		s.updateTupleFromIO(f, tuple, false)
+		if incoming && f.Flags&FDRoleClient != 0 || !incoming && f.Flags&FDRoleServer != 0 {
+			f.SIP, f.DIP = f.DIP, f.SIP
+			f.SPort, f.DPort = f.DPort, f.SPort
+		}
+		f.Name = f.sockName()
+	} else {
+		f.Name = SockTupleString(tuple, 0)
 	}
 }
 
-func (s *State) updateTupleFromIO(f *FD, tuple []byte, recv bool) {
-	switch tuple[0] {
-	case afInet:
-		if len(tuple) < 13 || f.Type != scap.FDIPv4Sock {
-			return
+func (f *FD) isTCP() bool {
+	return (f.Type == scap.FDIPv4Sock || f.Type == scap.FDIPv6Sock) && f.L4Proto == scap.L4TCP
+}
+
+// sockName is libsinsp's sockinfo_to_str.
+func (f *FD) sockName() string {
+	switch f.L4Proto {
+	case scap.L4TCP, scap.L4UDP:
+		return f.tupleName()
+	case scap.L4ICMP, scap.L4Raw:
+		if f.Type == scap.FDIPv4Sock || isV4Mapped(f.SIP[:]) && isV4Mapped(f.DIP[:]) {
+			off := 0
+			if f.Type == scap.FDIPv6Sock {
+				off = 12
+			}
+			b := AppendIPv4(nil, f.SIP[off:off+4])
+			b = append(b, "->"...)
+			return string(AppendIPv4(b, f.DIP[off:off+4]))
 		}
-		sip, sport := tuple[1:5], le.Uint16(tuple[5:])
-		dip, dport := tuple[7:11], le.Uint16(tuple[11:])
-		if f.Flags&(FDRoleClient|FDRoleServer) == 0 {
-			if recv {
-				f.Flags |= FDRoleServer
-			} else {
-				f.Flags |= FDRoleClient
+		if f.L4Proto == scap.L4ICMP {
+			b := AppendIPv6(nil, f.SIP[:])
+			b = append(b, "->"...)
+			return string(AppendIPv6(b, f.DIP[:]))
+		}
+	}
+	return "<unknown>"
+}
+
+func (s *State) guessRole(t *Thread, f *FD, incoming bool) {
+	tab := t.FDs()
+	bound := false
+	client := false
+	tab.Each(func(_ int64, o *FD) {
+		switch o.Type {
+		case scap.FDIPv4Sock:
+			if o.DPort == f.DPort {
+				bound = true
+			}
+			if o.SPort == f.SPort {
+				client = true
+			}
+		case scap.FDIPv4ServSock:
+			if o.SPort == f.DPort {
+				bound = true
 			}
 		}
-		if f.Flags&FDRoleServer != 0 && !recv || f.Flags&FDRoleClient != 0 && recv {
-			// Reverse the direction so that the tuple is always client -> server.
-			sip, dip = dip, sip
-			sport, dport = dport, sport
-		}
-		if recv {
-			// recvfrom's tuple is remote -> local.
-			sip, dip = dip, sip
-			sport, dport = dport, sport
-		}
-		setTuple4(f, sip, sport, dip, dport)
-		f.Name = f.tupleName()
+	})
+	if !bound {
+		f.Flags |= FDRoleClient
+		return
 	}
+	if !client {
+		f.Flags |= FDRoleServer
+		return
+	}
+	if incoming {
+		f.Flags |= FDRoleServer
+	} else {
+		f.Flags |= FDRoleClient
+	}
+}
+
+// updateFD is libsinsp's update_fd: it merges a tuple into a socket fd and
+// reports whether anything changed.
+func (s *State) updateFD(f *FD, tuple []byte) bool {
+	if len(tuple) == 0 {
+		return false
+	}
+	switch tuple[0] {
+	case afInet:
+		if len(tuple) < 13 {
+			return false
+		}
+		f.Type = scap.FDIPv4Sock
+		if !updateAddrs(f, 4, tuple[1:5], le.Uint16(tuple[5:]), tuple[7:11], le.Uint16(tuple[11:])) {
+			return false
+		}
+	case afInet6:
+		if len(tuple) < 37 {
+			return false
+		}
+		if isV4Mapped(tuple[1:17]) && isV4Mapped(tuple[19:35]) {
+			f.Type = scap.FDIPv4Sock
+			if !updateAddrs(f, 4, tuple[13:17], le.Uint16(tuple[17:]), tuple[31:35], le.Uint16(tuple[35:])) {
+				return false
+			}
+		} else if !updateAddrs(f, 16, tuple[1:17], le.Uint16(tuple[17:]), tuple[19:35], le.Uint16(tuple[35:])) {
+			return false
+		}
+	case afUnix:
+		f.Type = scap.FDUnixSock
+		setUnixInfo(f, tuple)
+		if len(tuple) > 17 {
+			f.Name = string(trimNul(tuple[17:]))
+		}
+		return true
+	default:
+		return false
+	}
+	if (f.Type == scap.FDIPv4Sock || f.Type == scap.FDIPv6Sock) && f.L4Proto == scap.L4Unknown {
+		f.L4Proto = scap.L4UDP
+	}
+	s.inferAddresses(f)
+	return true
+}
+
+// updateAddrs is update_ipv4/ipv6_addresses_and_ports: the source always follows the
+// tuple, the destination only fills in when unknown.
+func updateAddrs(f *FD, n int, sip []byte, sport uint16, dip []byte, dport uint16) bool {
+	var ts, td [16]byte
+	copy(ts[:n], sip)
+	copy(td[:n], dip)
+	if f.SIP == ts && f.SPort == sport && f.DIP == td && f.DPort == dport ||
+		f.SIP == td && f.SPort == dport && f.DIP == ts && f.DPort == sport {
+		return false
+	}
+	changed := false
+	if f.SIP != ts {
+		f.SIP, changed = ts, true
+	}
+	if f.SPort != sport {
+		f.SPort, changed = sport, true
+	}
+	if f.DIP == ([16]byte{}) {
+		f.DIP, changed = td, true
+	}
+	if f.DPort == 0 {
+		f.DPort, changed = dport, true
+	}
+	return changed
+}
+
+// inferAddresses fills an unknown (zero) end of a socket with a local interface
+// address, as libsinsp's network interface table does.
+func (s *State) inferAddresses(f *FD) {
+	var zero [16]byte
+	switch f.Type {
+	case scap.FDIPv4Sock:
+		var z4 [16]byte
+		if f.SIP != z4 && f.DIP != z4 {
+			return
+		}
+		if f.SIP == z4 {
+			a := s.inferIPv4(f.DIP)
+			if a == f.DIP && f.SPort == f.DPort {
+				return
+			}
+			f.SIP = a
+		} else {
+			a := s.inferIPv4(f.SIP)
+			if a == f.SIP && f.SPort == f.DPort {
+				return
+			}
+			f.DIP = a
+		}
+	case scap.FDIPv6Sock:
+		if f.SIP != zero && f.DIP != zero {
+			return
+		}
+		if f.SIP == zero {
+			a := s.inferIPv6(f.DIP)
+			if a == f.DIP && f.SPort == f.DPort {
+				return
+			}
+			f.SIP = a
+		} else {
+			a := s.inferIPv6(f.SIP)
+			if a == f.SIP && f.SPort == f.DPort {
+				return
+			}
+			f.DIP = a
+		}
+	}
+}
+
+func (s *State) inferIPv4(dst [16]byte) [16]byte {
+	var out [16]byte
+	for _, it := range s.Interfaces {
+		if !it.IPv6 && [4]byte(it.Addr[:4]) == [4]byte(dst[:4]) {
+			copy(out[:4], it.Addr[:4])
+			return out
+		}
+	}
+	for _, it := range s.Interfaces {
+		if it.IPv6 {
+			continue
+		}
+		m := true
+		for i := 0; i < 4; i++ {
+			if it.Addr[i]&it.Netmask[i] != dst[i]&it.Netmask[i] {
+				m = false
+			}
+		}
+		if m {
+			copy(out[:4], it.Addr[:4])
+			return out
+		}
+	}
+	for _, it := range s.Interfaces {
+		if !it.IPv6 && !(it.Addr[0] == 127 && it.Addr[1] == 0 && it.Addr[2] == 0 && it.Addr[3] == 1) {
+			copy(out[:4], it.Addr[:4])
+			return out
+		}
+	}
+	return out
+}
+
+func (s *State) inferIPv6(dst [16]byte) [16]byte {
+	for _, it := range s.Interfaces {
+		if it.IPv6 && it.Addr == dst {
+			return it.Addr
+		}
+	}
+	for _, it := range s.Interfaces {
+		if it.IPv6 && [8]byte(it.Addr[:8]) == [8]byte(dst[:8]) {
+			return it.Addr
+		}
+	}
+	loop := [16]byte{15: 1}
+	for _, it := range s.Interfaces {
+		if it.IPv6 && it.Addr != loop {
+			return it.Addr
+		}
+	}
+	return [16]byte{}
 }

@@ -60,7 +60,7 @@ func (s *State) parseCloneExit(e *Event) {
 		comm = cstring(c)
 	}
 	args := splitArgs(e.paramNamed("args"))
-	t := &Thread{s: s, Tid: childTid, Ptid: tid, LastEventFD: -1, UID: 0xffffffff, GID: 0xffffffff, LoginUID: 0xffffffff}
+	t := &Thread{s: s, Tid: childTid, Ptid: tid, LastEventFD: -1, Vtid: -1, Vpid: -1, UID: 0xffffffff, GID: 0xffffffff, LoginUID: 0xffffffff}
 	if validParent {
 		t.Comm, t.Exe, t.ExePath, t.Args, t.Root = parent.Comm, parent.Exe, parent.ExePath, parent.Args, parent.Root
 		t.Sid, t.Vpgid, t.LoginUID = parent.Sid, parent.Vpgid, parent.LoginUID
@@ -175,11 +175,6 @@ func (s *State) parseExecveExit(e *Event) {
 	t.Flags = CloneActive | keep | CloneNameChanged
 }
 
-// Pipe flags kept across execve.
-const (
-	clonePipeSrc = 1 << 20
-	clonePipeDst = 1 << 21
-)
 
 func (s *State) parseThreadExit(e *Event) {
 	if e.Thread == nil {

@@ -15,14 +15,16 @@ import (
 const (
 	CloneFiles       = 1 << 0
 	CloneFS          = 1 << 1
-	CloneThread      = 1 << 16
-	CloneNewPID      = 1 << 19
-	CloneChildInPID  = 1 << 24
-	CloneInverted    = 1 << 25
-	CloneNameChanged = 1 << 26
-	CloneClosed      = 1 << 27
-	CloneActive      = 1 << 28
-	CloneIsMain      = 1 << 29
+	CloneNewPID      = 1 << 6
+	CloneThread      = 1 << 13
+	CloneInverted    = 1 << 16
+	CloneNameChanged = 1 << 17
+	CloneClosed      = 1 << 18
+	CloneActive      = 1 << 19
+	clonePipeSrc     = 1 << 21
+	clonePipeDst     = 1 << 22
+	CloneChildInPID  = 1 << 29
+	CloneIsMain      = 1 << 30
 )
 
 // FD role and state flags.
@@ -461,7 +463,7 @@ func (s *State) newThread(tid int64) *Thread {
 	t := &Thread{
 		s: s, fds: newFDTable(), Tid: tid, Pid: tid, Ptid: -1,
 		Comm: "<NA>", Exe: "<NA>", UID: 0xffffffff, GID: 0xffffffff, LoginUID: 0xffffffff,
-		LastEventFD: -1, cwd: "",
+		LastEventFD: -1, Vtid: -1, Vpid: -1,
 	}
 	s.threads[tid] = t
 	return t

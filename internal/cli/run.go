@@ -137,6 +137,7 @@ func run(o *Options, stdout, stderr io.Writer) error {
 		start   uint64
 		counts  map[string]uint64
 		readErr error
+		started bool
 	)
 	if o.Summary {
 		counts = map[string]uint64{}
@@ -162,6 +163,12 @@ func run(o *Options, stdout, stderr io.Writer) error {
 		n++
 		ev.Info = raw.Type.Info()
 		st.Process(&ev)
+		// Container events at the head of a file are consumed while the capture is
+		// opened, as sysdig does: they update the state but are not shown.
+		isContainer := raw.Type == event.ContainerJsonE || raw.Type == event.ContainerJsonV2E || raw.Type == event.ContainerE
+		if !isContainer {
+			started = true
+		}
 		if w != nil {
 			if err := w.WriteEvent(&raw); err != nil {
 				return err
@@ -173,7 +180,7 @@ func run(o *Options, stdout, stderr io.Writer) error {
 		if quiet {
 			continue
 		}
-		if !o.Debug && ev.Info.Category&event.CatInternal != 0 {
+		if !started || !o.Debug && ev.Info.Category&event.CatInternal != 0 {
 			continue
 		}
 		var ok bool
