@@ -175,7 +175,6 @@ func (s *State) parseExecveExit(e *Event) {
 	t.Flags = CloneActive | keep | CloneNameChanged
 }
 
-
 func (s *State) parseThreadExit(e *Event) {
 	if e.Thread == nil {
 		return

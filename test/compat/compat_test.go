@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -74,6 +75,22 @@ var optionSets = []struct {
 	{"-t r", []string{"-t", "r"}},
 }
 
+// knownDivergences lists the places where sysdig 0.29.3 prints garbage and
+// syscope does not copy it. Each is explained; any other difference fails.
+var knownDivergences = []compareOption{
+	// A UDP socket that was bound (an IPv4 server socket in libsinsp) and then
+	// sends with sendmsg: libsinsp reuses the socket's address union, so the
+	// server port and protocol bytes become the destination address
+	// (55441 = 0xD891 -> "145.216", UDP = 3, then a leftover byte), and then
+	// "infers" a source address from the interface table. syscope keeps the
+	// real addresses from the event (127.0.0.1:55441->127.0.0.1:514).
+	allowDivergence(divergence{
+		Sysdig:  regexp.MustCompile(`fd=\d+\(<4u>[0-9.]+:\d+->145\.216\.3\.255:514\) size=\d+ tuple=0\.0\.0\.0:\d+->127\.0\.0\.1:514 `),
+		Syscope: regexp.MustCompile(`fd=\d+\(<4u>127\.0\.0\.1:\d+->127\.0\.0\.1:514\) size=\d+ tuple=0\.0\.0\.0:\d+->127\.0\.0\.1:514 `),
+		Why:     "libsinsp reads a bound socket's address union as a tuple",
+	}),
+}
+
 // TestCompat compares every capture × option set. Subtests are named
 // FILE/OPTS, e.g. TestCompat/falco_cat_write/-j or TestCompat/libs_sample/-t_r.
 // They run in parallel, at most maxParallel at a time.
@@ -86,7 +103,7 @@ func TestCompat(t *testing.T) {
 				t.Run(o.name, func(t *testing.T) {
 					parallelLimited(t)
 					args := append([]string{"-r", capture}, o.args...)
-					compareTools(t, args)
+					compareTools(t, args, knownDivergences...)
 				})
 			}
 		})
