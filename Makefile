@@ -66,14 +66,20 @@ bench:
 # PLACEHOLDER: builds syscope and reads a capture shipped in testdata/.
 # The capture name and the options shown are provisional; the core
 # maintainer will finalise this target (capture file, flags, filter).
-DEMO_CAPTURE ?= testdata/demo.scap
+DEMO_CAPTURE ?= ../shared/captures/sysdig_inspect_502Error.scap
 DEMO_ARGS    ?=
 
 demo: build
+	@echo '== syscope demo: live capture (eBPF) is not implemented yet (issue 4); reading a real capture instead'
 	@test -f '$(DEMO_CAPTURE)' || { \
 		echo 'demo: $(DEMO_CAPTURE) not found (set DEMO_CAPTURE=path/to/file.scap)'; \
 		exit 1; }
-	TZ=UTC ./$(BIN) -r '$(DEMO_CAPTURE)' $(DEMO_ARGS)
+	@echo '== the first 502 the load balancer returns of the Sysdig Inspect 502 sample, with -A'
+	TZ=UTC ./$(BIN) -r '$(DEMO_CAPTURE)' -A | grep -m1 -B3 -A3 '502 Bad Gateway'
+	@echo '== rewrite it gzip-compressed (mode 0600) and read it back'
+	./$(BIN) -r '$(DEMO_CAPTURE)' -w /tmp/syscope-demo.scap.gz -z
+	ls -l /tmp/syscope-demo.scap.gz
+	TZ=UTC ./$(BIN) -r /tmp/syscope-demo.scap.gz | wc -l
 
 clean:
 	rm -rf bin/

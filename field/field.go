@@ -32,7 +32,6 @@ type Ctx struct {
 	R        Renderer
 	TimeMode byte // -t: h (default), a, r, d, D
 	lastD    uint64
-	scratch  []byte
 }
 
 // NewCtx returns a context for st.

@@ -188,12 +188,30 @@ func (r *Reader) readBody(h []byte, limit uint32) ([]byte, error) {
 		return nil, r.errf(start, nil, "block type 0x%x claims %d bytes, more than the %d allowed: the file is corrupt", btype, total, limit)
 	}
 	n := int(total) - blockHeaderLen
-	if cap(r.buf) < n {
-		r.buf = make([]byte, n+n/4)
-	}
-	b := r.buf[:n]
-	if err := r.readFull(b); err != nil {
-		return nil, r.errf(start, err, "truncated block type 0x%x (%d bytes announced)", btype, total)
+	var b []byte
+	if cap(r.buf) >= n {
+		b = r.buf[:n]
+		if err := r.readFull(b); err != nil {
+			return nil, r.errf(start, err, "truncated block type 0x%x (%d bytes announced, %d read)", btype, total, r.off-start)
+		}
+	} else {
+		// Grow as the data arrives: a lying length must not make us allocate gigabytes.
+		b = r.buf[:0]
+		for len(b) < n {
+			c := min(n-len(b), 1<<20)
+			if cap(b)-len(b) < c {
+				nb := make([]byte, len(b), len(b)+max(c, len(b)))
+				copy(nb, b)
+				b = nb
+			}
+			m, err := io.ReadFull(r.br, b[len(b):len(b)+c])
+			b = b[:len(b)+m]
+			r.off += int64(m)
+			if err != nil {
+				return nil, r.errf(start, err, "truncated block type 0x%x (%d bytes announced, %d read)", btype, total, r.off-start)
+			}
+		}
+		r.buf = b
 	}
 	if trailer := le.Uint32(b[n-4:]); trailer != total {
 		return nil, r.errf(start, nil, "block type 0x%x: trailer length %d does not match header length %d", btype, trailer, total)

@@ -314,15 +314,13 @@ type State struct {
 	Containers *Containers
 
 	// Deferred removals, applied when the next event arrives (as libsinsp does).
-	tidToRemove   int64
-	fdsToRemove   []int64
-	fdRemoveTid   int64
-	haveRemovals  bool
-	ServerPorts   map[uint16]struct{}
-	FirstEventTS  uint64
-	LastEventTS   uint64
-	NumEvents     uint64
-	tmpEnterEvent savedEvent
+	tidToRemove  int64
+	fdsToRemove  []int64
+	fdRemoveTid  int64
+	ServerPorts  map[uint16]struct{}
+	FirstEventTS uint64
+	LastEventTS  uint64
+	NumEvents    uint64
 }
 
 // New returns an empty state.
