@@ -628,7 +628,7 @@ func (s *State) fillClientSocket(f *FD, tuple []byte) {
 		}
 		f.Name = f.sockName()
 	default:
-		f.Name = SockTupleString(tuple, 0)
+		f.Name = SockTupleString(tuple)
 		setUnixInfo(f, tuple)
 	}
 	if f.Flags&(FDRoleClient|FDRoleServer) == 0 {
@@ -703,7 +703,7 @@ func (s *State) parseAcceptExit(e *Event) {
 	default:
 		return
 	}
-	f.Name = SockTupleString(tuple, 0)
+	f.Name = SockTupleString(tuple)
 	f.Flags = FDRoleServer | FDConnected
 	e.FD = t.addFD(fd, &f)
 }
@@ -904,7 +904,7 @@ func (s *State) parseRWExit(e *Event) {
 		}
 		f.Name = f.sockName()
 	} else {
-		f.Name = SockTupleString(tuple, 0)
+		f.Name = SockTupleString(tuple)
 	}
 }
 

@@ -110,7 +110,6 @@ func (s *State) parseCloneExit(e *Event) {
 	}
 	t.CloneTS = e.Ts
 	s.threads[childTid] = t
-	_ = inverted
 }
 
 func (t *FDTable) cloneOrNew() *FDTable {

@@ -311,4 +311,4 @@ func appendSanitized(b []byte, s []byte) []byte {
 func SockAddrString(p []byte) string { return string(AppendSockAddr(nil, p)) }
 
 // SockTupleString renders a PT_SOCKTUPLE value.
-func SockTupleString(p []byte, _ int) string { return string(AppendSockTuple(nil, p)) }
+func SockTupleString(p []byte) string { return string(AppendSockTuple(nil, p)) }
