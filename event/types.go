@@ -213,3 +213,24 @@ func resolveFlags(ps []Param) {
 		}
 	}
 }
+
+var paramTypeNames = [...]string{
+	PTNone: "NONE", PTInt8: "INT8", PTInt16: "INT16", PTInt32: "INT32", PTInt64: "INT64",
+	PTUint8: "UINT8", PTUint16: "UINT16", PTUint32: "UINT32", PTUint64: "UINT64",
+	PTCharBuf: "CHARBUF", PTByteBuf: "BYTEBUF", PTErrno: "ERRNO", PTSockAddr: "SOCKADDR",
+	PTSockTuple: "SOCKTUPLE", PTFD: "FD", PTPID: "PID", PTFDList: "FDLIST", PTFSPath: "FSPATH",
+	PTSyscallID: "SYSCALLID", PTSigType: "SIGTYPE", PTRelTime: "RELTIME", PTAbsTime: "ABSTIME",
+	PTPort: "PORT", PTL4Proto: "L4PROTO", PTSockFamily: "SOCKFAMILY", PTBool: "BOOL",
+	PTIPv4Addr: "IPV4ADDR", PTIPAddr: "IPADDR", PTIPNet: "IPNET", PTDyn: "DYNAMIC",
+	PTFlags8: "FLAGS8", PTFlags16: "FLAGS16", PTFlags32: "FLAGS32", PTMode: "MODE",
+	PTUID: "UID", PTGID: "GID", PTSigSet: "SIGSET", PTIPv4Net: "IPV4NET", PTDouble: "DOUBLE",
+	PTCharBufArray: "CHARBUFARRAY", PTCharBufPairArray: "CHARBUF_PAIR_ARRAY", PTFSRelPath: "FSRELPATH",
+}
+
+// String is the type name sysdig -L prints ("<NA>" for types sysdig 0.29.3 has no name for).
+func (t ParamType) String() string {
+	if int(t) < len(paramTypeNames) && paramTypeNames[t] != "" {
+		return paramTypeNames[t]
+	}
+	return "<NA>"
+}

@@ -284,17 +284,14 @@ func appendNum(b []byte, sv int64, uv uint64, f event.PrintFmt, bits int) []byte
 		}
 		return b
 	case event.PF10PaddedDec:
-		start := len(b)
-		b = strconv.AppendInt(b, sv, 10)
-		if n := len(b) - start; n < 9 {
-			pad := 9 - n
-			b = append(b, make([]byte, pad)...)
-			copy(b[start+pad:], b[start:start+n])
-			for i := 0; i < pad; i++ {
-				b[start+i] = '0'
-			}
+		if sv < 0 {
+			b = append(b, '-')
+			sv = -sv
 		}
-		return b
+		for p := int64(100000000); p > 1 && sv < p; p /= 10 {
+			b = append(b, '0')
+		}
+		return strconv.AppendInt(b, sv, 10)
 	}
 	return strconv.AppendInt(b, sv, 10)
 }

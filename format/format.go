@@ -6,7 +6,6 @@ package format
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -194,11 +193,7 @@ func (fm *Formatter) formatJSON(c *field.Ctx, e *state.Event, dst []byte) ([]byt
 		}
 		switch t.field.Def.Kind {
 		case field.KindInt, field.KindUint:
-			if _, err := strconv.ParseInt(string(fm.buf), 10, 64); err == nil {
-				dst = append(dst, fm.buf...)
-				continue
-			}
-			if _, err := strconv.ParseUint(string(fm.buf), 10, 64); err == nil {
+			if isInteger(fm.buf) {
 				dst = append(dst, fm.buf...)
 				continue
 			}
@@ -210,6 +205,22 @@ func (fm *Formatter) formatJSON(c *field.Ctx, e *state.Event, dst []byte) ([]byt
 		}
 	}
 	return append(dst, '}'), true
+}
+
+// isInteger reports whether b is a decimal integer, so it can go into JSON unquoted.
+func isInteger(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func appendJSONString(dst []byte, s string) []byte { return appendJSONBytes(dst, []byte(s)) }

@@ -364,20 +364,16 @@ func (r *Reader) otherBlock(h []byte) error {
 	btype := le.Uint32(h[0:])
 	if btype == BlockSHB {
 		// A concatenated capture: a new section with its own tables.
-		m := Metadata{}
-		saved := r.meta
-		r.meta = Metadata{}
 		if err := r.readSHB(h); err != nil {
-			r.meta = saved
 			return err
 		}
-		m.Major, m.Minor = r.meta.Major, r.meta.Minor
+		m := Metadata{Major: r.meta.Major, Minor: r.meta.Minor}
 		if err := r.readMetadataBlocks(&m); err != nil {
 			return err
 		}
 		r.meta = m
 		if r.OnMetadata != nil {
-			r.OnMetadata(&m)
+			r.OnMetadata(&r.meta)
 		}
 		return nil
 	}

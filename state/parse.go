@@ -1043,41 +1043,21 @@ func updateAddrs(f *FD, n int, sip []byte, sport uint16, dip []byte, dport uint1
 // inferAddresses fills an unknown (zero) end of a socket with a local interface
 // address, as libsinsp's network interface table does.
 func (s *State) inferAddresses(f *FD) {
+	infer := s.inferIPv4
+	if f.Type == scap.FDIPv6Sock {
+		infer = s.inferIPv6
+	} else if f.Type != scap.FDIPv4Sock {
+		return
+	}
 	var zero [16]byte
-	switch f.Type {
-	case scap.FDIPv4Sock:
-		var z4 [16]byte
-		if f.SIP != z4 && f.DIP != z4 {
-			return
-		}
-		if f.SIP == z4 {
-			a := s.inferIPv4(f.DIP)
-			if a == f.DIP && f.SPort == f.DPort {
-				return
-			}
+	switch {
+	case f.SIP != zero && f.DIP != zero:
+	case f.SIP == zero:
+		if a := infer(f.DIP); a != f.DIP || f.SPort != f.DPort {
 			f.SIP = a
-		} else {
-			a := s.inferIPv4(f.SIP)
-			if a == f.SIP && f.SPort == f.DPort {
-				return
-			}
-			f.DIP = a
 		}
-	case scap.FDIPv6Sock:
-		if f.SIP != zero && f.DIP != zero {
-			return
-		}
-		if f.SIP == zero {
-			a := s.inferIPv6(f.DIP)
-			if a == f.DIP && f.SPort == f.DPort {
-				return
-			}
-			f.SIP = a
-		} else {
-			a := s.inferIPv6(f.SIP)
-			if a == f.SIP && f.SPort == f.DPort {
-				return
-			}
+	default:
+		if a := infer(f.SIP); a != f.SIP || f.SPort != f.DPort {
 			f.DIP = a
 		}
 	}

@@ -527,9 +527,6 @@ func (s *State) Snapshot() *scap.Metadata {
 				if sf.Type == scap.FDFile {
 					sf.Type = scap.FDFileV2
 				}
-				if sf.Type == scap.FDIPv4Sock || sf.Type == scap.FDIPv6Sock {
-					sf.L4Proto = f.L4Proto
-				}
 				st.FDs = append(st.FDs, sf)
 			}
 		}

@@ -39,11 +39,11 @@ func ConcatPaths(dir string, path []byte) string {
 	if relative {
 		buf = append(buf, dir...)
 	}
-	return string(sanitizePath(buf, 0, path))
+	return string(sanitizePath(buf, path))
 }
 
 // sanitizePath appends path to t (whose first byte is the root of the result) resolving . and ..
-func sanitizePath(t []byte, _ int, p []byte) []byte {
+func sanitizePath(t []byte, p []byte) []byte {
 	at := func(i int) byte {
 		if i < len(p) {
 			return p[i]

@@ -104,6 +104,28 @@ func init() {
 	}
 }
 
+// unsupported names the first option given that this version cannot honour yet,
+// so that it fails clearly instead of being ignored.
+func (o *Options) unsupported() string {
+	switch {
+	case o.FileSize != 0:
+		return "-C (rotation by size)"
+	case o.Seconds != 0:
+		return "-G (rotation by time)"
+	case o.Limit != 0:
+		return "-W (ring of files)"
+	case o.EventLimit != 0:
+		return "-e (rotation by event count)"
+	case o.FatFile:
+		return "-F (fatfile)"
+	case o.Progress:
+		return "-P (progress)"
+	case o.DisplayFlt:
+		return "-d (display filter)"
+	}
+	return ""
+}
+
 func (o *Options) setBuf(c byte) error {
 	if o.BufFmt != 0 && o.BufFmt != c {
 		return fmt.Errorf("you cannot specify more than one output format")

@@ -35,8 +35,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		listEvents(stdout)
 		return 0
 	case o.ListFields:
-		listFields(stdout, o.Verbose)
+		listFields(stdout)
 		return 0
+	}
+	if flag := o.unsupported(); flag != "" {
+		fmt.Fprintf(stderr, "syscope: %s is not available in this version\n", flag)
+		return 1
 	}
 	if o.Chisel != "" || o.ListChisels {
 		fmt.Fprintln(stderr, "syscope: chisels are not available in this version")
@@ -135,12 +139,12 @@ func run(o *Options, stdout, stderr io.Writer) error {
 		line    []byte
 		n       int64
 		start   uint64
-		counts  map[string]uint64
+		summary *summaryTable
 		readErr error
 		started bool
 	)
 	if o.Summary {
-		counts = map[string]uint64{}
+		summary = &summaryTable{}
 	}
 	quiet := o.Quiet || w != nil && !o.PrintSet
 	for {
@@ -155,32 +159,39 @@ func run(o *Options, stdout, stderr io.Writer) error {
 			readErr = err
 			break
 		}
+		ev.Info = raw.Type.Info()
+		// Container events at the head of a file are consumed while the capture is
+		// opened, as sysdig does: they update the state (and evt.num) but are not
+		// shown, counted by -n or -S, or timed by -M. They are still written with -w.
+		if !started && (raw.Type == event.ContainerJsonE || raw.Type == event.ContainerJsonV2E || raw.Type == event.ContainerE) {
+			st.Process(&ev)
+			if w != nil {
+				if err := w.WriteEvent(&raw); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		started = true
 		if start == 0 {
 			start = raw.Ts
 		} else if o.Duration > 0 && raw.Ts-start >= uint64(o.Duration)*1e9 {
 			break
 		}
 		n++
-		ev.Info = raw.Type.Info()
 		st.Process(&ev)
-		// Container events at the head of a file are consumed while the capture is
-		// opened, as sysdig does: they update the state but are not shown.
-		isContainer := raw.Type == event.ContainerJsonE || raw.Type == event.ContainerJsonV2E || raw.Type == event.ContainerE
-		if !isContainer {
-			started = true
-		}
 		if w != nil {
 			if err := w.WriteEvent(&raw); err != nil {
 				return err
 			}
 		}
-		if counts != nil {
-			counts[field.TypeName(&ev)+" "+raw.Type.Dir()]++
+		if summary != nil {
+			summary.add(&raw)
 		}
 		if quiet {
 			continue
 		}
-		if !started || !o.Debug && ev.Info.Category&event.CatInternal != 0 {
+		if !o.Debug && ev.Info.Category&event.CatInternal != 0 {
 			continue
 		}
 		var ok bool
@@ -207,8 +218,8 @@ func run(o *Options, stdout, stderr io.Writer) error {
 	if o.Verbose && o.ReadFile != "" {
 		fmt.Fprintf(stderr, "Driver Events:0\nDriver Drops:0\nSuppressed by Comm:0\n")
 	}
-	if counts != nil {
-		printSummary(stdout, counts, n)
+	if summary != nil {
+		summary.print(stdout)
 	}
 	if readErr != nil {
 		if errors.Is(readErr, io.ErrUnexpectedEOF) {
@@ -219,32 +230,62 @@ func run(o *Options, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func printSummary(w io.Writer, counts map[string]uint64, total int64) {
-	type kv struct {
-		k string
-		v uint64
-	}
-	var rows []kv
-	for k, v := range counts {
-		rows = append(rows, kv{k, v})
-	}
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].v != rows[j].v {
-			return rows[i].v > rows[j].v
-		}
-		return rows[i].k < rows[j].k
-	})
-	fmt.Fprintf(w, "----------------------\nEvent           #Calls\n----------------------\n")
-	for _, r := range rows {
-		fmt.Fprintf(w, "%-16s%d\n", r.k, r.v)
-	}
-	fmt.Fprintf(w, "----------------------\nTotal events: %d\n", total)
+// summaryTable counts events for -S: by event type, and generic events by syscall.
+type summaryTable struct {
+	byType    [event.MaxType]uint64
+	bySyscall [2 * event.NumSyscalls]uint64
 }
 
+func (t *summaryTable) add(e *scap.Event) {
+	if (e.Type == event.GenericE || e.Type == event.GenericX) && e.NParams > 0 && len(e.Param(0)) >= 2 {
+		id := int(e.Param(0)[0]) | int(e.Param(0)[1])<<8
+		if id < event.NumSyscalls {
+			t.bySyscall[2*id+int(e.Type&1)]++
+			return
+		}
+	}
+	t.byType[e.Type]++
+}
+
+// print writes the table as sysdig does: the 100 most frequent rows, most frequent
+// first. sysdig leaves rows with equal counts in no fixed order; ours are in type order.
+func (t *summaryTable) print(w io.Writer) {
+	type row struct {
+		name  string
+		enter bool
+		n     uint64
+	}
+	var rows []row
+	for id, n := range t.byType {
+		if n > 0 {
+			rows = append(rows, row{event.Type(id).Info().Name, event.Type(id).IsEnter(), n})
+		}
+	}
+	for id, n := range t.bySyscall {
+		if n > 0 {
+			name, _ := event.SyscallName(uint16(id / 2))
+			rows = append(rows, row{name, id%2 == 0, n})
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].n > rows[j].n })
+	if len(rows) > 100 {
+		rows = rows[:100]
+	}
+	fmt.Fprint(w, "----------------------\nEvent           #Calls\n----------------------\n")
+	for _, r := range rows {
+		dir := "< "
+		if r.enter {
+			dir = "> "
+		}
+		fmt.Fprintf(w, "%s%-16s%d\n", dir, r.name, r.n)
+	}
+}
+
+// listEvents prints the event list as sysdig -L does.
 func listEvents(w io.Writer) {
 	for t := event.Type(0); t < event.MaxType; t++ {
 		info := t.Info()
-		if info.Name == "NA" || info.Flags&(event.EFOldVersion|event.EFUnused) != 0 {
+		if info.Flags&(event.EFOldVersion|event.EFUnused) != 0 || info.Category&event.CatInternal != 0 {
 			continue
 		}
 		fmt.Fprintf(w, "%s %s(", t.Dir(), info.Name)
@@ -252,13 +293,14 @@ func listEvents(w io.Writer) {
 			if i > 0 {
 				fmt.Fprint(w, ", ")
 			}
-			fmt.Fprintf(w, "%s", p.Name)
+			fmt.Fprintf(w, "%s %s", p.Type, p.Name)
 		}
 		fmt.Fprintln(w, ")")
 	}
 }
 
-func listFields(w io.Writer, verbose bool) {
+// listFields prints the field names and descriptions (not yet sysdig's -l layout).
+func listFields(w io.Writer) {
 	for _, n := range field.Names() {
 		d := field.Get(n)
 		fmt.Fprintf(w, "%-24s %s\n", n, d.Desc)
