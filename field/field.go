@@ -44,11 +44,25 @@ func NewCtx(st *state.State) *Ctx {
 // Extractor appends a field's value for e to dst; ok is false when the field has no value.
 type Extractor func(c *Ctx, e *state.Event, dst []byte) (out []byte, ok bool)
 
+// Flags say where a field can be used.
+type Flags uint8
+
+// Field flags, as sysdig's field table has them.
+const (
+	FilterOnly Flags = 1 << iota // only in filters (fd.ip, fd.net, evt.around)
+	PrintOnly                    // only in output formats (evt.outputtime)
+	TableOnly                    // only in chisel and view tables
+)
+
 // Def is a field definition.
 type Def struct {
 	Name string
-	Kind Kind
-	Desc string
+	// Type is the type of the value, as in sysdig's field table: it decides how
+	// filters compare it (numbers numerically, addresses by network, ...).
+	Type  event.ParamType
+	Kind  Kind
+	Flags Flags
+	Desc  string
 	// Arg says whether the field takes an argument: 0 none, 1 optional, 2 required.
 	Arg int
 	// New builds the extractor for the given argument.
@@ -56,24 +70,55 @@ type Def struct {
 	// JSON, if set, extracts the value for JSON output when it differs from
 	// the text (times are raw nanoseconds in JSON).
 	JSON Extractor
+	// Raw, if set, extracts the value filters compare when it differs from
+	// the text (evt.buffer: the bytes, not their printable rendering).
+	Raw Extractor
+	// Each, if set, makes the field multi-valued in filters when used without
+	// an argument (proc.apid, proc.aname: any ancestor). It calls fn with each
+	// value until fn returns true, and reports whether one did.
+	Each func(c *Ctx, e *state.Event, buf []byte, fn func([]byte) bool) bool
+	// TypeOf, if set, gives the value type for an argument (evt.rawarg: the
+	// type of the named parameter).
+	TypeOf func(arg string) event.ParamType
 }
 
 var registry = map[string]*Def{}
 
-func register(name string, kind Kind, desc string, ex Extractor) {
-	registry[name] = &Def{Name: name, Kind: kind, Desc: desc, New: func(string) (Extractor, error) { return ex, nil }}
+// kindOf is how a value of type t is written in JSON.
+func kindOf(t event.ParamType) Kind {
+	switch t {
+	case event.PTInt8, event.PTInt16, event.PTInt32, event.PTInt64, event.PTFD, event.PTPID, event.PTErrno:
+		return KindInt
+	case event.PTUint8, event.PTUint16, event.PTUint32, event.PTUint64, event.PTPort,
+		event.PTRelTime, event.PTAbsTime, event.PTUID, event.PTGID:
+		return KindUint
+	case event.PTBool:
+		return KindBool
+	}
+	return KindString
 }
 
-func registerArg(name string, kind Kind, argMode int, desc string, mk func(arg string) (Extractor, error)) {
-	registry[name] = &Def{Name: name, Kind: kind, Desc: desc, Arg: argMode, New: mk}
+func register(name string, t event.ParamType, desc string, ex Extractor) *Def {
+	d := &Def{Name: name, Type: t, Kind: kindOf(t), Desc: desc, New: func(string) (Extractor, error) { return ex, nil }}
+	registry[name] = d
+	return d
+}
+
+func registerArg(name string, t event.ParamType, argMode int, desc string, mk func(arg string) (Extractor, error)) *Def {
+	d := &Def{Name: name, Type: t, Kind: kindOf(t), Desc: desc, Arg: argMode, New: mk}
+	registry[name] = d
+	return d
 }
 
 // Field is a field bound to its argument, ready to extract.
 type Field struct {
 	Name string // as written, e.g. "proc.aname[2]"
+	Arg  string // the argument, "" if none
 	Def  *Def
+	Type event.ParamType // the value type (Def.Type, or the argument's for evt.rawarg)
 	Ex   Extractor
 	JSON Extractor
+	Raw  Extractor
 }
 
 // Lookup resolves a field name, with an optional argument ("evt.arg.fd", "evt.arg[0]", "proc.aname[2]").
@@ -105,9 +150,15 @@ func Lookup(name, arg string) (*Field, error) {
 	if arg != "" {
 		full += "[" + arg + "]"
 	}
-	f := &Field{Name: full, Def: d, Ex: ex, JSON: d.JSON}
+	f := &Field{Name: full, Arg: arg, Def: d, Type: d.Type, Ex: ex, JSON: d.JSON, Raw: d.Raw}
+	if d.TypeOf != nil {
+		f.Type = d.TypeOf(arg)
+	}
 	if f.JSON == nil {
 		f.JSON = ex
+	}
+	if f.Raw == nil {
+		f.Raw = ex
 	}
 	return f, nil
 }
@@ -174,324 +225,6 @@ func thread(e *state.Event) *state.Thread { return e.Thread }
 func appendU(dst []byte, v uint64) []byte { return strconv.AppendUint(dst, v, 10) }
 func appendI(dst []byte, v int64) []byte  { return strconv.AppendInt(dst, v, 10) }
 
-func init() {
-	register("evt.num", KindUint, "event number", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return appendU(d, e.Num), true
-	})
-	register("evt.cpu", KindInt, "number of the CPU where this event happened", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return appendU(d, uint64(e.CPU)), true
-	})
-	register("evt.dir", KindString, "event direction: > for enter, < for exit", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return append(d, e.Type.Dir()...), true
-	})
-	register("evt.type", KindString, "name of the event (e.g. open)", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return append(d, TypeName(e)...), true
-	})
-	register("evt.info", KindString, "all the event arguments, rendered", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return c.AppendArgs(d, e), true
-	})
-	register("evt.args", KindString, "all the event arguments, rendered", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return c.AppendArgs(d, e), true
-	})
-	register("evt.rawtime", KindUint, "absolute timestamp in nanoseconds", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return appendU(d, e.Ts), true
-	})
-	register("evt.rawtime.s", KindUint, "integer part of the timestamp", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return appendU(d, e.Ts/1e9), true
-	})
-	register("evt.rawtime.ns", KindUint, "fractional part of the timestamp", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return appendU(d, e.Ts%1e9), true
-	})
-	register("evt.reltime", KindUint, "nanoseconds since the first event", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return appendU(d, e.Ts-c.State.FirstEventTS), true
-	})
-	register("evt.time", KindUint, "time of the event, HH:MM:SS.nnnnnnnnn", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return appendClock(d, e.Ts, false, true), true
-	})
-	register("evt.time.s", KindUint, "time of the event, HH:MM:SS", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return appendClock(d, e.Ts, false, false), true
-	})
-	register("evt.datetime", KindUint, "date and time of the event", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return appendClock(d, e.Ts, true, true), true
-	})
-	register("evt.datetime.s", KindUint, "date and time of the event, to the second", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return appendClock(d, e.Ts, true, false), true
-	})
-	register("evt.outputtime", KindUint, "time of the event as chosen with -t", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return c.appendOutputTime(d, e), true
-	})
-	register("evt.latency", KindUint, "delta between an exit event and its enter event, in ns", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		if e.Type.IsEnter() || e.Thread == nil {
-			return appendU(d, 0), true
-		}
-		return appendU(d, e.Thread.Latency), true
-	})
-	register("evt.failed", KindBool, "true for events that returned an error", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		if e.ErrorCode != 0 {
-			return append(d, "true"...), true
-		}
-		return append(d, "false"...), true
-	})
-	register("evt.res", KindString, "event return value: SUCCESS or the error code", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return c.appendRes(d, e)
-	})
-	register("evt.rawres", KindInt, "event return value, as a number", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		p := resParam(e)
-		if p == nil {
-			return d, false
-		}
-		return appendI(d, int64(get64(p))), true
-	})
-	register("evt.buffer", KindString, "the binary data buffer of I/O events", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		i := e.ParamIndex("data")
-		if i < 0 || i >= e.NParams {
-			return d, false
-		}
-		v, _ := c.R.Param(e, i, c.R.BufFmt)
-		return append(d, v...), true
-	})
-	register("evt.buflen", KindUint, "length of the binary data buffer", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		if e.FD == nil || e.Info.Category&event.CatIOBase == 0 {
-			return d, false
-		}
-		i := e.ParamIndex("res")
-		if i < 0 || i >= e.NParams {
-			return d, false
-		}
-		v := int64(get64(e.Param(i)))
-		if v < 0 {
-			return d, false
-		}
-		return appendI(d, v), true
-	})
-	registerArg("evt.arg", KindString, 2, "one argument, by name or index, rendered", func(arg string) (Extractor, error) {
-		return argExtractor(arg, true)
-	})
-	registerArg("evt.rawarg", KindString, 2, "one argument, by name, raw", func(arg string) (Extractor, error) {
-		return argExtractor(arg, false)
-	})
-
-	register("proc.name", KindString, "name of the executable generating the event", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		return append(d, t.Comm...), true
-	})
-	register("proc.exe", KindString, "first command line argument (usually the executable)", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		return append(d, t.Exe...), true
-	})
-	register("proc.exepath", KindString, "full path of the executable", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		return append(d, t.ExePath...), true
-	})
-	register("proc.args", KindString, "command line arguments", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		for i, a := range t.Args {
-			if i > 0 {
-				d = append(d, ' ')
-			}
-			d = append(d, a...)
-		}
-		return d, true
-	})
-	register("proc.cmdline", KindString, "full command line", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		d = append(d, t.Comm...)
-		for _, a := range t.Args {
-			d = append(d, ' ')
-			d = append(d, a...)
-		}
-		return d, true
-	})
-	register("proc.cwd", KindString, "current working directory", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		return append(d, t.Cwd()...), true
-	})
-	register("proc.pid", KindInt, "id of the process", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		return appendI(d, t.Pid), true
-	})
-	register("proc.ppid", KindInt, "pid of the parent process", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		if m := t.Main(); m != nil {
-			return appendI(d, m.Ptid), true
-		}
-		return appendI(d, t.Ptid), true
-	})
-	register("proc.pname", KindString, "name of the parent process", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		if m := t.Main(); m != nil {
-			t = m
-		}
-		p := c.State.Thread(t.Ptid)
-		if p == nil {
-			return d, false
-		}
-		return append(d, p.Comm...), true
-	})
-	register("proc.vpid", KindInt, "pid as seen from its pid namespace", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil || t.Vpid == -1 {
-			return d, false
-		}
-		return appendI(d, t.Vpid), true
-	})
-	register("thread.tid", KindInt, "id of the thread", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return appendI(d, e.Tid), true
-	})
-	register("thread.vtid", KindInt, "id of the thread as seen from its pid namespace", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil || t.Vtid == -1 {
-			return d, false
-		}
-		return appendI(d, t.Vtid), true
-	})
-	register("user.uid", KindUint, "user id", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		return appendU(d, uint64(t.UID)), true
-	})
-	register("user.name", KindString, "user name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		u := c.State.User(t.UID)
-		if u == nil {
-			return d, false
-		}
-		return append(d, u.Name...), true
-	})
-	register("group.gid", KindUint, "group id", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		return appendU(d, uint64(t.GID)), true
-	})
-	register("group.name", KindString, "group name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		g := c.State.Group(t.GID)
-		if g == nil {
-			return d, false
-		}
-		return append(d, g.Name...), true
-	})
-	register("fd.num", KindInt, "number of the file descriptor", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		if e.Thread == nil || e.FD == nil {
-			return d, false
-		}
-		return appendI(d, e.Thread.LastEventFD), true
-	})
-	register("fd.name", KindString, "fd full name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		if e.FD == nil {
-			return d, false
-		}
-		return append(d, e.FD.Name...), true
-	})
-	register("fd.type", KindString, "type of fd", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		if e.FD == nil {
-			return d, false
-		}
-		return append(d, e.FD.TypeName()...), true
-	})
-	register("fd.typechar", KindString, "type of fd as a single character", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		if e.FD == nil {
-			return d, false
-		}
-		return append(d, e.FD.TypeChar()), true
-	})
-
-	register("container.id", KindString, "container id, or host", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		if t.ContainerID == "" {
-			return append(d, "host"...), true
-		}
-		return append(d, t.ContainerID...), true
-	})
-	register("container.name", KindString, "container name, or host", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		t := thread(e)
-		if t == nil {
-			return d, false
-		}
-		if t.ContainerID == "" {
-			return append(d, "host"...), true
-		}
-		x := c.State.Containers.Get(t.ContainerID)
-		if x == nil || x.Name == "" {
-			return d, false
-		}
-		return append(d, x.Name...), true
-	})
-	register("container.image", KindString, "container image name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		x := container(c, e)
-		if x == nil || x.Image == "" {
-			return d, false
-		}
-		return append(d, x.Image...), true
-	})
-	register("k8s.pod.name", KindString, "Kubernetes pod name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return label(c, e, d, "io.kubernetes.pod.name")
-	})
-	register("k8s.ns.name", KindString, "Kubernetes namespace name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return label(c, e, d, "io.kubernetes.pod.namespace")
-	})
-	setTimeJSON()
-}
-
-func container(c *Ctx, e *state.Event) *state.Container {
-	t := thread(e)
-	if t == nil || t.ContainerID == "" {
-		return nil
-	}
-	return c.State.Containers.Get(t.ContainerID)
-}
-
-func label(c *Ctx, e *state.Event, d []byte, key string) ([]byte, bool) {
-	x := container(c, e)
-	if x == nil {
-		return d, false
-	}
-	v, ok := x.Labels[key]
-	if !ok || v == "" {
-		return d, false
-	}
-	return append(d, v...), true
-}
 
 // TypeName is evt.type: the event name, or the syscall name for generic events.
 func TypeName(e *state.Event) string {

@@ -1,0 +1,85 @@
+package compat
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/syscope/syscope/field"
+)
+
+// argFields are the fields with arguments that TestFields prints, with
+// arguments that mean something in the shared captures.
+var argFields = []string{
+	"proc.aname[0]", "proc.aname[1]", "proc.aname[2]", "proc.aname[3]",
+	"proc.apid[0]", "proc.apid[1]", "proc.apid[2]", "proc.apid[3]",
+	"evt.arg[0]", "evt.arg[1]", "evt.arg[2]", "evt.arg.fd", "evt.arg.res", "evt.arg.name", "evt.arg.data",
+	"evt.arg.flags", "evt.arg.tuple", "evt.arg.size", "evt.arg.addr",
+	"evt.rawarg.res", "evt.rawarg.fd", "evt.rawarg.size", "evt.rawarg.name", "evt.rawarg.flags", "evt.rawarg.pid",
+	"evt.type.is.open", "evt.type.is.read", "evt.type.is.3",
+	"evt.abspath", "evt.abspath.src", "evt.abspath.dst",
+	"thread.cgroup.cpu", "thread.cgroup.memory", "thread.cgroup[pids]",
+	"k8s.pod.label.app", "k8s.pod.label[io.kubernetes.pod.name]", "k8s.pod.label.component",
+	"container.mount[0]", "container.mount[1]", "container.mount.source[0]", "container.mount.dest[0]",
+	"container.mount.mode[0]", "container.mount.rdwr[0]", "container.mount.propagation[0]",
+	"container.mount[/var/run/docker.sock]", "container.mount.dest[/tmp*]",
+}
+
+// printableFields is every field syscope knows that can be printed with -p,
+// plus argFields.
+func printableFields() []string {
+	var out []string
+	for _, n := range field.Names() {
+		d := field.Get(n)
+		if d.Flags&(field.FilterOnly|field.TableOnly) != 0 || d.Arg == 2 {
+			continue
+		}
+		out = append(out, n)
+	}
+	return append(out, argFields...)
+}
+
+// TestFields prints every field on every capture with -p, in batches, and
+// compares with sysdig. A batch that differs is split field by field, so
+// the failure names the field.
+func TestFields(t *testing.T) {
+	requireSysdig(t)
+	requireSyscope(t)
+	fields := printableFields()
+	const batch = 12
+	for _, capture := range findCaptures(t) {
+		t.Run(strings.TrimSuffix(filepath.Base(capture), ".scap"), func(t *testing.T) {
+			for i := 0; i < len(fields); i += batch {
+				group := fields[i:min(i+batch, len(fields))]
+				t.Run(group[0], func(t *testing.T) {
+					parallelLimited(t)
+					if fieldsMatch(t, capture, group) {
+						return
+					}
+					for _, f := range group {
+						t.Run(f, func(t *testing.T) {
+							compareTools(t, fieldArgs(capture, []string{f}), knownDivergences...)
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
+func fieldArgs(capture string, fields []string) []string {
+	var b strings.Builder
+	b.WriteString("*%evt.num")
+	for _, f := range fields {
+		b.WriteString(" |%")
+		b.WriteString(f)
+	}
+	return []string{"-r", capture, "-p", b.String()}
+}
+
+func fieldsMatch(t *testing.T, capture string, fields []string) bool {
+	args := fieldArgs(capture, fields)
+	a := runSysdig(t, args)
+	b := runSyscope(t, args)
+	return a.ExitCode == b.ExitCode && string(a.Stdout) == string(b.Stdout)
+}
