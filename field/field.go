@@ -225,7 +225,6 @@ func thread(e *state.Event) *state.Thread { return e.Thread }
 func appendU(dst []byte, v uint64) []byte { return strconv.AppendUint(dst, v, 10) }
 func appendI(dst []byte, v int64) []byte  { return strconv.AppendInt(dst, v, 10) }
 
-
 // TypeName is evt.type: the event name, or the syscall name for generic events.
 func TypeName(e *state.Event) string {
 	if (e.Type == event.GenericE || e.Type == event.GenericX) && e.NParams > 0 {
