@@ -1,12 +1,46 @@
 package field
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/syscope/syscope/event"
 	"github.com/syscope/syscope/state"
 )
 
 // Container and Kubernetes fields (container.*, k8s.*).
 func init() {
+	registerContainer()
+	registerK8s()
+}
+
+// container returns the container e's thread runs in, or nil (on the host, or
+// when no container event described it).
+func container(c *Ctx, e *state.Event) *state.Container {
+	t := thread(e)
+	if t == nil || t.ContainerID == "" {
+		return nil
+	}
+	return c.State.Containers.Get(t.ContainerID)
+}
+
+// containerString registers a field holding a string of the container, with
+// no value on the host or when it is empty.
+func containerString(name, desc string, get func(x *state.Container) string) {
+	register(name, event.PTCharBuf, desc, func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		x := container(c, e)
+		if x == nil {
+			return d, false
+		}
+		v := get(x)
+		if v == "" {
+			return d, false
+		}
+		return append(d, v...), true
+	})
+}
+
+func registerContainer() {
 	register("container.id", event.PTCharBuf, "container id, or host", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
 		t := thread(e)
 		if t == nil {
@@ -31,37 +65,324 @@ func init() {
 		}
 		return append(d, x.Name...), true
 	})
-	register("container.image", event.PTCharBuf, "container image name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+	containerString("container.image", "container image name (e.g. falcosecurity/falco:latest)", func(x *state.Container) string { return x.Image })
+	containerString("container.image.id", "container image id (e.g. 6f7e2741b66b)", func(x *state.Container) string { return x.ImageID })
+	registerArg("container.type", event.PTCharBuf, 0, "container type (docker, cri-o...), or host", func(string) (Extractor, error) {
+		// For the types it has no name for, sysdig repeats the last value it produced.
+		var last string
+		return func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+			t := thread(e)
+			if t == nil {
+				return d, false
+			}
+			if t.ContainerID == "" {
+				last = "host"
+			} else {
+				x := c.State.Containers.Get(t.ContainerID)
+				if x == nil {
+					return d, false
+				}
+				if n := x.Type.Name(); n != "" {
+					last = n
+				}
+			}
+			return append(d, last...), true
+		}, nil
+	})
+	register("container.privileged", event.PTBool, "true for privileged containers (docker-compatible runtimes only)", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
 		x := container(c, e)
-		if x == nil || x.Image == "" {
+		if x == nil || !x.Type.DockerCompatible() {
 			return d, false
 		}
-		return append(d, x.Image...), true
+		return appendBool(d, x.Privileged), true
 	})
-	register("k8s.pod.name", event.PTCharBuf, "Kubernetes pod name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return label(c, e, d, "io.kubernetes.pod.name")
+	register("container.mounts", event.PTCharBuf, "the container's mounts, as source:dest:mode:rdwr:propagation separated by commas", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		x := container(c, e)
+		if x == nil {
+			return d, false
+		}
+		for i := range x.Mounts {
+			if i > 0 {
+				d = append(d, ',')
+			}
+			d = appendMount(d, &x.Mounts[i])
+		}
+		return d, true
 	})
-	register("k8s.ns.name", event.PTCharBuf, "Kubernetes namespace name", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		return label(c, e, d, "io.kubernetes.pod.namespace")
-	})
-}
-
-func container(c *Ctx, e *state.Event) *state.Container {
-	t := thread(e)
-	if t == nil || t.ContainerID == "" {
-		return nil
+	mountField := func(name, desc string, byDest bool, ex func(d []byte, m *state.Mount) []byte) {
+		registerArg(name, event.PTCharBuf, 2, desc, func(arg string) (Extractor, error) {
+			idx, byIdx := scanInt(arg, 32)
+			return func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+				x := container(c, e)
+				if x == nil {
+					return d, false
+				}
+				var m *state.Mount
+				switch {
+				case byIdx:
+					if idx >= 0 && idx < int64(len(x.Mounts)) {
+						m = &x.Mounts[idx]
+					}
+				default:
+					for i := range x.Mounts {
+						p := x.Mounts[i].Source
+						if byDest {
+							p = x.Mounts[i].Dest
+						}
+						if fnmatch(arg, p) {
+							m = &x.Mounts[i]
+							break
+						}
+					}
+				}
+				if m == nil {
+					return d, false
+				}
+				return ex(d, m), true
+			}, nil
+		})
 	}
-	return c.State.Containers.Get(t.ContainerID)
+	mountField("container.mount", "one mount (source:dest:mode:rdwr:propagation), by index (container.mount[0]) or source glob (container.mount[/usr/local/*])", false, appendMount)
+	mountField("container.mount.source", "a mount source, by index or destination glob", true, func(d []byte, m *state.Mount) []byte { return append(d, m.Source...) })
+	mountField("container.mount.dest", "a mount destination, by index or source glob", false, func(d []byte, m *state.Mount) []byte { return append(d, m.Dest...) })
+	mountField("container.mount.mode", "a mount mode, by index or source glob", false, func(d []byte, m *state.Mount) []byte { return append(d, m.Mode...) })
+	mountField("container.mount.rdwr", "whether a mount is read-write, by index or source glob", false, func(d []byte, m *state.Mount) []byte { return appendBool(d, m.RW) })
+	mountField("container.mount.propagation", "a mount propagation, by index or source glob", false, func(d []byte, m *state.Mount) []byte { return append(d, m.Propagation...) })
+	containerString("container.image.repository", "container image repository (e.g. falcosecurity/falco)", func(x *state.Container) string { return x.ImageRepo })
+	containerString("container.image.tag", "container image tag (e.g. latest)", func(x *state.Container) string { return x.ImageTag })
+	containerString("container.image.digest", "container image registry digest (e.g. sha256:d977...)", func(x *state.Container) string { return x.ImageDigest })
+	for _, f := range []struct {
+		name, desc string
+		typ        state.ProbeType
+	}{
+		{"container.healthcheck", "the container's health check command line, or NONE", state.ProbeHealth},
+		{"container.liveness_probe", "the container's liveness probe command line, or NONE", state.ProbeLiveness},
+		{"container.readiness_probe", "the container's readiness probe command line, or NONE", state.ProbeReadiness},
+	} {
+		typ := f.typ
+		register(f.name, event.PTCharBuf, f.desc, func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+			x := container(c, e)
+			if x == nil {
+				return d, false
+			}
+			for _, p := range x.Probes {
+				if p.Type == typ {
+					d = append(d, p.Exe...)
+					for _, a := range p.Args {
+						d = append(d, ' ')
+						d = append(d, a...)
+					}
+					return d, true
+				}
+			}
+			return append(d, "NONE"...), true
+		})
+	}
 }
 
-func label(c *Ctx, e *state.Event, d []byte, key string) ([]byte, bool) {
+func appendMount(d []byte, m *state.Mount) []byte {
+	d = append(d, m.Source...)
+	d = append(d, ':')
+	d = append(d, m.Dest...)
+	d = append(d, ':')
+	d = append(d, m.Mode...)
+	d = append(d, ':')
+	d = appendBool(d, m.RW)
+	d = append(d, ':')
+	return append(d, m.Propagation...)
+}
+
+// fnmatch reports whether name matches the shell pattern pat as fnmatch(3)
+// with no flags does: '*' and '?' match any character, '/' included.
+func fnmatch(pat, name string) bool {
+	px, nx := 0, 0
+	starP, starN := -1, -1
+	for nx < len(name) {
+		if px < len(pat) {
+			switch c := pat[px]; c {
+			case '*':
+				starP, starN = px, nx
+				px++
+				continue
+			case '?':
+				px++
+				nx++
+				continue
+			case '[':
+				if ok, n, valid := matchBracket(pat[px:], name[nx]); valid {
+					if ok {
+						px += n
+						nx++
+						continue
+					}
+				} else if name[nx] == '[' {
+					px++
+					nx++
+					continue
+				}
+			case '\\':
+				if px+1 < len(pat) {
+					if pat[px+1] == name[nx] {
+						px += 2
+						nx++
+						continue
+					}
+				} else if name[nx] == '\\' {
+					px++
+					nx++
+					continue
+				}
+			default:
+				if c == name[nx] {
+					px++
+					nx++
+					continue
+				}
+			}
+		}
+		if starP < 0 {
+			return false
+		}
+		starN++
+		px, nx = starP+1, starN
+	}
+	for px < len(pat) && pat[px] == '*' {
+		px++
+	}
+	return px == len(pat)
+}
+
+// matchBracket matches c against the bracket expression at the start of pat.
+// It returns whether c matches, the length of the expression, and whether the
+// expression is complete (an unterminated '[' is an ordinary character).
+func matchBracket(pat string, c byte) (match bool, n int, valid bool) {
+	i := 1
+	negate := false
+	if i < len(pat) && (pat[i] == '!' || pat[i] == '^') {
+		negate = true
+		i++
+	}
+	first := true
+	for i < len(pat) {
+		if pat[i] == ']' && !first {
+			return match != negate, i + 1, true
+		}
+		first = false
+		lo := pat[i]
+		if lo == '\\' && i+1 < len(pat) {
+			i++
+			lo = pat[i]
+		}
+		i++
+		hi := lo
+		if i+1 < len(pat) && pat[i] == '-' && pat[i+1] != ']' {
+			hi = pat[i+1]
+			if hi == '\\' && i+2 < len(pat) {
+				hi = pat[i+2]
+				i++
+			}
+			i += 2
+		}
+		if lo <= c && c <= hi {
+			match = true
+		}
+	}
+	return false, 0, false
+}
+
+// k8sLabel returns a label of e's container, when the container has labels.
+func k8sLabel(c *Ctx, e *state.Event, key string) (string, bool) {
 	x := container(c, e)
-	if x == nil {
-		return d, false
+	if x == nil || len(x.Labels) == 0 {
+		return "", false
 	}
 	v, ok := x.Labels[key]
-	if !ok || v == "" {
-		return d, false
+	return v, ok
+}
+
+// sandbox returns the pod sandbox container of e's container (named by its
+// io.kubernetes.sandbox.id label), when it has labels.
+func sandbox(c *Ctx, e *state.Event) *state.Container {
+	id, ok := k8sLabel(c, e, "io.kubernetes.sandbox.id")
+	if !ok {
+		return nil
 	}
-	return append(d, v...), true
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	s := c.State.Containers.Get(id)
+	if s == nil || len(s.Labels) == 0 {
+		return nil
+	}
+	return s
+}
+
+// Kubernetes metadata: sysdig reads the pod's name, namespace, id and labels
+// from the container runtime's labels; the rest needs the API server, which
+// sysdig only contacts when capturing live with -k.
+func registerK8s() {
+	podLabel := func(name, desc, label string) {
+		register(name, event.PTCharBuf, desc, func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+			v, ok := k8sLabel(c, e, label)
+			if !ok {
+				return d, false
+			}
+			return append(d, v...), true
+		})
+	}
+	podLabel("k8s.pod.name", "Kubernetes pod name", "io.kubernetes.pod.name")
+	podLabel("k8s.pod.id", "Kubernetes pod id", "io.kubernetes.pod.uid")
+	checkLabel := labelArg("k8s.pod.label")
+	registerArg("k8s.pod.label", event.PTCharBuf, 2, "Kubernetes pod label (k8s.pod.label.foo)", func(arg string) (Extractor, error) {
+		if err := checkLabel(arg); err != nil {
+			return nil, err
+		}
+		return func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+			s := sandbox(c, e)
+			if s == nil {
+				return d, false
+			}
+			v, ok := s.Labels[arg]
+			if !ok {
+				return d, false
+			}
+			return append(d, v...), true
+		}, nil
+	})
+	register("k8s.pod.labels", event.PTCharBuf, "Kubernetes pod labels, as key:value pairs separated by commas", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		s := sandbox(c, e)
+		if s == nil {
+			return d, false
+		}
+		start := len(d)
+		for _, k := range s.LabelKeys() {
+			// Annotations and the runtime's own labels are not pod labels.
+			if strings.HasPrefix(k, "annotation.") || strings.HasPrefix(k, "io.kubernetes.") {
+				continue
+			}
+			if len(d) > start {
+				d = append(d, ", "...)
+			}
+			d = append(d, k...)
+			if v := s.Labels[k]; v != "" {
+				d = append(d, ':')
+				d = append(d, v...)
+			}
+		}
+		return d, true
+	})
+	apiOnly := func(prefix, what string) {
+		registerNone(prefix+".name", event.PTCharBuf, fmt.Sprintf("Kubernetes %s name", what), nil)
+		registerNone(prefix+".id", event.PTCharBuf, fmt.Sprintf("Kubernetes %s id", what), nil)
+		registerNone(prefix+".label", event.PTCharBuf, fmt.Sprintf("Kubernetes %s label (%s.label.foo)", what, prefix), labelArg(prefix+".label"))
+		registerNone(prefix+".labels", event.PTCharBuf, fmt.Sprintf("Kubernetes %s labels, as key:value pairs separated by commas", what), nil)
+	}
+	apiOnly("k8s.rc", "replication controller")
+	apiOnly("k8s.svc", "service")
+	podLabel("k8s.ns.name", "Kubernetes namespace name", "io.kubernetes.pod.namespace")
+	registerNone("k8s.ns.id", event.PTCharBuf, "Kubernetes namespace id", nil)
+	registerNone("k8s.ns.label", event.PTCharBuf, "Kubernetes namespace label (k8s.ns.label.foo)", labelArg("k8s.ns.label"))
+	registerNone("k8s.ns.labels", event.PTCharBuf, "Kubernetes namespace labels, as key:value pairs separated by commas", nil)
+	apiOnly("k8s.rs", "replica set")
+	apiOnly("k8s.deployment", "deployment")
 }

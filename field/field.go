@@ -31,7 +31,6 @@ type Ctx struct {
 	State    *state.State
 	R        Renderer
 	TimeMode byte // -t: h (default), a, r, d, D
-	lastD    uint64
 }
 
 // NewCtx returns a context for st.
@@ -77,9 +76,17 @@ type Def struct {
 	// an argument (proc.apid, proc.aname: any ancestor). It calls fn with each
 	// value until fn returns true, and reports whether one did.
 	Each func(c *Ctx, e *state.Event, buf []byte, fn func([]byte) bool) bool
+	// NotEqualAll makes "!=" on a multi-valued field true only when every
+	// value differs (fd.ip != X: neither end is X), as sysdig does for fd.*.
+	NotEqualAll bool
 	// TypeOf, if set, gives the value type for an argument (evt.rawarg: the
 	// type of the named parameter).
 	TypeOf func(arg string) event.ParamType
+	// NewRaw, if set, builds the Raw extractor for an argument (evt.type.is
+	// prints <NA> but filters compare 1 or 0).
+	NewRaw func(arg string) (Extractor, error)
+	// Seq is the registration order, which -l follows within a class.
+	Seq int
 }
 
 var registry = map[string]*Def{}
@@ -99,13 +106,13 @@ func kindOf(t event.ParamType) Kind {
 }
 
 func register(name string, t event.ParamType, desc string, ex Extractor) *Def {
-	d := &Def{Name: name, Type: t, Kind: kindOf(t), Desc: desc, New: func(string) (Extractor, error) { return ex, nil }}
+	d := &Def{Name: name, Type: t, Kind: kindOf(t), Desc: desc, New: func(string) (Extractor, error) { return ex, nil }, Seq: len(registry)}
 	registry[name] = d
 	return d
 }
 
 func registerArg(name string, t event.ParamType, argMode int, desc string, mk func(arg string) (Extractor, error)) *Def {
-	d := &Def{Name: name, Type: t, Kind: kindOf(t), Desc: desc, Arg: argMode, New: mk}
+	d := &Def{Name: name, Type: t, Kind: kindOf(t), Desc: desc, Arg: argMode, New: mk, Seq: len(registry)}
 	registry[name] = d
 	return d
 }
@@ -123,6 +130,10 @@ type Field struct {
 
 // Lookup resolves a field name, with an optional argument ("evt.arg.fd", "evt.arg[0]", "proc.aname[2]").
 func Lookup(name, arg string) (*Field, error) {
+	written := name
+	if arg != "" {
+		written += "[" + arg + "]"
+	}
 	d := registry[name]
 	if d == nil {
 		// Dotted arguments: evt.arg.NAME, evt.rawarg.NAME, k8s.pod.label.NAME...
@@ -146,13 +157,14 @@ func Lookup(name, arg string) (*Field, error) {
 	if err != nil {
 		return nil, err
 	}
-	full := name
-	if arg != "" {
-		full += "[" + arg + "]"
-	}
-	f := &Field{Name: full, Arg: arg, Def: d, Type: d.Type, Ex: ex, JSON: d.JSON, Raw: d.Raw}
+	f := &Field{Name: written, Arg: arg, Def: d, Type: d.Type, Ex: ex, JSON: d.JSON, Raw: d.Raw}
 	if d.TypeOf != nil {
 		f.Type = d.TypeOf(arg)
+	}
+	if d.NewRaw != nil {
+		if f.Raw, err = d.NewRaw(arg); err != nil {
+			return nil, err
+		}
 	}
 	if f.JSON == nil {
 		f.JSON = ex
@@ -262,56 +274,6 @@ func (c *Ctx) appendRes(d []byte, e *state.Event) ([]byte, bool) {
 	return appendI(d, v), true
 }
 
-func argExtractor(arg string, rendered bool) (Extractor, error) {
-	idx := -1
-	if n, err := strconv.Atoi(arg); err == nil {
-		idx = n
-	}
-	return func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		i := idx
-		if i < 0 {
-			i = e.ParamIndex(arg)
-		}
-		if i < 0 || i >= e.NParams {
-			return d, false
-		}
-		if !rendered {
-			return appendRaw(d, e, i), true
-		}
-		v, res := c.R.Param(e, i, c.R.BufFmt)
-		if len(res) > 0 {
-			return append(d, res...), true
-		}
-		return append(d, v...), true
-	}, nil
-}
-
-// appendRaw renders a parameter's raw value: numbers as numbers, strings as they are.
-func appendRaw(d []byte, e *state.Event, i int) []byte {
-	p := e.Param(i)
-	switch e.Info.Params[i].Type {
-	case event.PTInt8:
-		return appendI(d, int64(int8(get8(p))))
-	case event.PTInt16:
-		return appendI(d, int64(int16(get16(p))))
-	case event.PTInt32:
-		return appendI(d, int64(int32(get32(p))))
-	case event.PTInt64, event.PTErrno, event.PTFD, event.PTPID:
-		return appendI(d, int64(get64(p)))
-	case event.PTUint8, event.PTFlags8, event.PTSigType:
-		return appendU(d, uint64(get8(p)))
-	case event.PTUint16, event.PTFlags16, event.PTPort, event.PTSyscallID:
-		return appendU(d, uint64(get16(p)))
-	case event.PTUint32, event.PTFlags32, event.PTMode, event.PTUID, event.PTGID, event.PTBool, event.PTSigSet:
-		return appendU(d, uint64(get32(p)))
-	case event.PTUint64, event.PTRelTime, event.PTAbsTime:
-		return appendU(d, get64(p))
-	case event.PTCharBuf, event.PTFSPath, event.PTFSRelPath:
-		return append(d, cstr(p)...)
-	}
-	return append(d, p...)
-}
-
 // AppendArgs appends evt.info/evt.args: "name=value " or "name=value(resolved) " for each param.
 func (c *Ctx) AppendArgs(d []byte, e *state.Event) []byte {
 	if e.Type == event.GenericE || e.Type == event.GenericX {
@@ -378,37 +340,4 @@ func append9(d []byte, v uint64) []byte {
 		v /= 10
 	}
 	return append(d, b[:]...)
-}
-
-func (c *Ctx) appendOutputTime(d []byte, e *state.Event) []byte {
-	switch c.TimeMode {
-	case 'a':
-		// sysdig prints the nanoseconds without padding here.
-		d = appendU(d, e.Ts/1e9)
-		d = append(d, '.')
-		return appendU(d, e.Ts%1e9)
-	case 'r':
-		rel := e.Ts - c.State.FirstEventTS
-		d = appendU(d, rel/1e9)
-		d = append(d, '.')
-		return append9(d, rel%1e9)
-	case 'd':
-		var lat uint64
-		if e.Thread != nil {
-			lat = e.Thread.Latency
-		}
-		d = appendU(d, lat/1e9)
-		d = append(d, '.')
-		return append9(d, lat%1e9)
-	case 'D':
-		if c.lastD == 0 {
-			c.lastD = e.Ts
-		}
-		delta := e.Ts - c.lastD
-		c.lastD = e.Ts
-		d = appendU(d, delta/1e9)
-		d = append(d, '.')
-		return append9(d, delta%1e9)
-	}
-	return appendClock(d, e.Ts, false, true)
 }

@@ -104,7 +104,8 @@ func (r *Renderer) Param(e *state.Event, i int, f BufFmt) (val, resolved []byte)
 		// Relative paths are also shown resolved against the thread's cwd (or dirfd).
 		if t := e.Thread; t != nil && len(p) > 0 && p[0] != '/' {
 			if !(len(p) >= 4 && string(p[:4]) == "<NA>") {
-				r.res = append(r.res, state.ConcatPaths(r.baseDir(e, i, t), p)...)
+				dir, sep := r.baseDir(e, i, t)
+				r.res = state.AppendConcatPaths(r.res, dir, sep, p)
 			}
 		}
 	case event.PTByteBuf:
@@ -432,26 +433,27 @@ func (r *Renderer) renderFDList(e *state.Event, p []byte) {
 	}
 }
 
-// baseDir is the directory a path parameter is relative to (libsinsp's get_base_dir).
-func (r *Renderer) baseDir(e *state.Event, i int, t *state.Thread) string {
+// baseDir is the directory a path parameter is relative to (libsinsp's
+// get_base_dir): dir followed by sep, if sep is not 0.
+func (r *Renderer) baseDir(e *state.Event, i int, t *state.Thread) (dir string, sep byte) {
 	cwd := t.Cwd()
 	info := &e.Info.Params[i]
 	if info.Type != event.PTFSRelPath {
-		return cwd
+		return cwd, 0
 	}
 	d := int(info.DirFD)
 	if d < 0 || d >= len(e.Info.Params) || e.Info.Params[d].Type != event.PTFD {
-		return cwd
+		return cwd, 0
 	}
 	dirfd := int64(get64(e.Param(d)))
 	if dirfd == -100 {
-		return cwd
+		return cwd, 0
 	}
 	f := t.FD(dirfd)
 	if f == nil || f.Name == "" {
-		return ""
+		return "", 0
 	}
-	return state.Sanitize(f.Name) + "/"
+	return state.Sanitize(f.Name), '/'
 }
 
 // appendBuffer renders a byte buffer in format f.

@@ -2,6 +2,9 @@ package state
 
 import (
 	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -9,7 +12,7 @@ import (
 // capture, or from a runtime when capturing live.
 type Container struct {
 	ID          string
-	Type        string
+	Type        ContainerType
 	Name        string
 	Image       string
 	ImageID     string
@@ -20,10 +23,83 @@ type Container struct {
 	IP          string
 	Labels      map[string]string
 	Mounts      []Mount
+	// Probes are the health probes of the container's configuration, in the
+	// order libsinsp reads them.
+	Probes []Probe
 	// JSON is the raw container JSON of the event, if any.
 	JSON string
 	// Thread is the pseudo-thread sysdig attributes container events to.
 	Thread *Thread
+
+	labelKeys []string
+}
+
+// ContainerType is a container runtime, numbered as libsinsp's
+// sinsp_container_type.
+type ContainerType int32
+
+// Container types.
+const (
+	ContainerTypeUnknown    ContainerType = -1 // not said by the container event
+	ContainerTypeDocker     ContainerType = 0
+	ContainerTypeLXC        ContainerType = 1
+	ContainerTypeLibvirtLXC ContainerType = 2
+	ContainerTypeMesos      ContainerType = 3
+	ContainerTypeRkt        ContainerType = 4
+	ContainerTypeCustom     ContainerType = 5
+	ContainerTypeCRI        ContainerType = 6
+	ContainerTypeContainerd ContainerType = 7
+	ContainerTypeCRIO       ContainerType = 8
+	ContainerTypeBPM        ContainerType = 9
+	ContainerTypeStatic     ContainerType = 10
+	ContainerTypePodman     ContainerType = 11
+)
+
+// Name is the container.type of t, or "" for the types sysdig has no name for.
+func (t ContainerType) Name() string {
+	switch t {
+	case ContainerTypeDocker:
+		return "docker"
+	case ContainerTypeLXC:
+		return "lxc"
+	case ContainerTypeLibvirtLXC:
+		return "libvirt-lxc"
+	case ContainerTypeMesos:
+		return "mesos"
+	case ContainerTypeRkt:
+		return "rkt"
+	case ContainerTypeCRI:
+		return "cri"
+	case ContainerTypeContainerd:
+		return "containerd"
+	case ContainerTypeCRIO:
+		return "cri-o"
+	case ContainerTypeBPM:
+		return "bpm"
+	}
+	return ""
+}
+
+// DockerCompatible reports whether sysdig knows the privileged status of
+// containers of type t.
+func (t ContainerType) DockerCompatible() bool {
+	switch t {
+	case ContainerTypeDocker, ContainerTypeCRI, ContainerTypeContainerd, ContainerTypeCRIO, ContainerTypePodman:
+		return true
+	}
+	return false
+}
+
+// LabelKeys returns the keys of x's labels, sorted.
+func (x *Container) LabelKeys() []string {
+	if len(x.labelKeys) != len(x.Labels) {
+		x.labelKeys = x.labelKeys[:0]
+		for k := range x.Labels {
+			x.labelKeys = append(x.labelKeys, k)
+		}
+		sort.Strings(x.labelKeys)
+	}
+	return x.labelKeys
 }
 
 // Mount is a container mount.
@@ -31,6 +107,26 @@ type Mount struct {
 	Source, Dest, Mode string
 	RW                 bool
 	Propagation        string
+}
+
+// ProbeType is the kind of a health probe.
+type ProbeType uint8
+
+// Health probe kinds, with the keys of the container JSON that describe them.
+const (
+	ProbeNone      ProbeType = iota // "None"
+	ProbeHealth                     // "Healthcheck"
+	ProbeLiveness                   // "LivenessProbe"
+	ProbeReadiness                  // "ReadinessProbe"
+)
+
+var probeKeys = [...]string{ProbeNone: "None", ProbeHealth: "Healthcheck", ProbeLiveness: "LivenessProbe", ProbeReadiness: "ReadinessProbe"}
+
+// Probe is a health probe: a command line.
+type Probe struct {
+	Type ProbeType
+	Exe  string
+	Args []string
 }
 
 // Containers is the container table.
@@ -54,8 +150,10 @@ func (c *Containers) Each(fn func(*Container)) {
 func (c *Containers) Add(x *Container) { c.m[x.ID] = x }
 
 func (s *State) containerThread(x *Container) *Thread {
-	return &Thread{s: s, Tid: -1, Pid: -1, Ptid: -1, Vtid: -2, Vpid: -2, Comm: "container:" + x.ID,
-		ContainerID: x.ID, fds: newFDTable(), UID: 0xffffffff, GID: 0xffffffff, LoginUID: 0xffffffff}
+	// libsinsp builds it without setting its parent, user or group: they
+	// read 0. Its session and process group are unset (-1).
+	return &Thread{s: s, Tid: -1, Pid: -1, Vtid: -2, Vpid: -2, Sid: -1, Vpgid: -1, FDLimit: -1,
+		Comm: "container:" + x.ID, ContainerID: x.ID, fds: newFDTable()}
 }
 
 // parseContainerEvent handles the old PPME_CONTAINER_E (id, type, name, image).
@@ -65,82 +163,137 @@ func (s *State) parseContainerEvent(e *Event) {
 		Name:  cstring(e.param(2)),
 		Image: cstring(e.param(3)),
 	}
-	x.Type = containerTypeName(u32(e.param(1)))
+	x.Type = ContainerType(u32(e.param(1)))
 	x.Thread = s.containerThread(x)
 	s.Containers.Add(x)
 	e.Container = x
 	e.Thread = x.Thread
 }
 
-func containerTypeName(t uint32) string {
-	switch t {
-	case 0:
-		return "docker"
-	case 1:
-		return "lxc"
-	case 2:
-		return "libvirt-lxc"
-	case 3:
-		return "mesos"
-	case 4:
-		return "rkt"
-	case 5:
-		return "cri"
-	case 6:
-		return "containerd"
-	case 7:
-		return "cri-o"
-	case 8:
-		return "bpm"
-	}
-	return ""
-}
-
-type containerJSON struct {
-	Container struct {
-		ID          string            `json:"id"`
-		Type        *int              `json:"type"`
-		Name        string            `json:"name"`
-		Image       string            `json:"image"`
-		ImageID     string            `json:"imageid"`
-		ImageRepo   string            `json:"imagerepo"`
-		ImageTag    string            `json:"imagetag"`
-		ImageDigest string            `json:"imagedigest"`
-		Privileged  bool              `json:"privileged"`
-		IP          string            `json:"ip"`
-		Labels      map[string]string `json:"labels"`
-		Mounts      []struct {
-			Source      string `json:"Source"`
-			Destination string `json:"Destination"`
-			Mode        string `json:"Mode"`
-			RW          bool   `json:"RW"`
-			Propagation string `json:"Propagation"`
-		} `json:"Mounts"`
-	} `json:"container"`
-}
-
+// parseContainerJSON handles PPME_CONTAINER_JSON_E: the container JSON that
+// libsinsp writes in captures. Like libsinsp, it takes the values that have
+// the expected JSON type (or convert to it) and ignores the others.
 func (s *State) parseContainerJSON(e *Event) {
 	raw := trimNul(e.param(0))
-	var cj containerJSON
-	if err := json.Unmarshal(raw, &cj); err != nil || cj.Container.ID == "" {
+	var root struct {
+		Container map[string]json.RawMessage `json:"container"`
+	}
+	if err := json.Unmarshal(raw, &root); err != nil {
 		return
 	}
-	c := &cj.Container
-	x := &Container{
-		ID: c.ID, Name: c.Name, Image: c.Image, ImageID: c.ImageID, ImageRepo: c.ImageRepo,
-		ImageTag: c.ImageTag, ImageDigest: c.ImageDigest, Privileged: c.Privileged, IP: c.IP,
-		Labels: c.Labels, JSON: string(raw),
+	c := root.Container
+	x := &Container{Type: ContainerTypeUnknown, JSON: string(raw)}
+	x.ID, _ = jsonString(c["id"])
+	if x.ID == "" {
+		return
 	}
-	if c.Type != nil {
-		x.Type = containerTypeName(uint32(*c.Type))
+	if v, ok := jsonUint(c["type"]); ok {
+		x.Type = ContainerType(v)
 	}
-	for _, m := range c.Mounts {
-		x.Mounts = append(x.Mounts, Mount{Source: m.Source, Dest: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation})
+	x.Name, _ = jsonString(c["name"])
+	x.Image, _ = jsonString(c["image"])
+	x.ImageID, _ = jsonString(c["imageid"])
+	x.ImageRepo, _ = jsonString(c["imagerepo"])
+	x.ImageTag, _ = jsonString(c["imagetag"])
+	x.ImageDigest, _ = jsonString(c["imagedigest"])
+	x.Privileged, _ = jsonBool(c["privileged"])
+	x.IP, _ = jsonString(c["ip"])
+	var mounts []map[string]json.RawMessage
+	if json.Unmarshal(c["Mounts"], &mounts) == nil {
+		for _, m := range mounts {
+			var mt Mount
+			_ = json.Unmarshal(m["Source"], &mt.Source)
+			_ = json.Unmarshal(m["Destination"], &mt.Dest)
+			_ = json.Unmarshal(m["Mode"], &mt.Mode)
+			_ = json.Unmarshal(m["RW"], &mt.RW)
+			_ = json.Unmarshal(m["Propagation"], &mt.Propagation)
+			x.Mounts = append(x.Mounts, mt)
+		}
+	}
+	for t, key := range probeKeys {
+		var p struct {
+			Exe  json.RawMessage   `json:"exe"`
+			Args []json.RawMessage `json:"args"`
+		}
+		if json.Unmarshal(c[key], &p) != nil {
+			continue
+		}
+		exe, ok := jsonString(p.Exe)
+		if !ok {
+			continue
+		}
+		pr := Probe{Type: ProbeType(t), Exe: exe}
+		for _, a := range p.Args {
+			if v, ok := jsonString(a); ok {
+				pr.Args = append(pr.Args, v)
+			}
+		}
+		x.Probes = append(x.Probes, pr)
+	}
+	var labels map[string]json.RawMessage
+	if json.Unmarshal(c["labels"], &labels) == nil && len(labels) > 0 {
+		x.Labels = make(map[string]string, len(labels))
+		for k, v := range labels {
+			x.Labels[k], _ = jsonString(v)
+		}
 	}
 	x.Thread = s.containerThread(x)
 	s.Containers.Add(x)
 	e.Container = x
 	e.Thread = x.Thread
+}
+
+// jsonString is a JSON value as a string, when it converts to one: strings,
+// numbers and booleans do.
+func jsonString(v json.RawMessage) (string, bool) {
+	var x any
+	if len(v) == 0 || json.Unmarshal(v, &x) != nil {
+		return "", false
+	}
+	switch x := x.(type) {
+	case string:
+		return x, true
+	case bool:
+		return strconv.FormatBool(x), true
+	case float64:
+		return strings.TrimSpace(string(v)), true
+	}
+	return "", false
+}
+
+// jsonUint is a JSON value as an unsigned number, when it converts to one.
+func jsonUint(v json.RawMessage) (uint32, bool) {
+	var x any
+	if len(v) == 0 || json.Unmarshal(v, &x) != nil {
+		return 0, false
+	}
+	switch x := x.(type) {
+	case bool:
+		if x {
+			return 1, true
+		}
+		return 0, true
+	case float64:
+		if x >= 0 && x <= math.MaxUint32 && x == math.Trunc(x) {
+			return uint32(x), true
+		}
+	}
+	return 0, false
+}
+
+// jsonBool is a JSON value as a boolean, when it converts to one.
+func jsonBool(v json.RawMessage) (bool, bool) {
+	var x any
+	if len(v) == 0 || json.Unmarshal(v, &x) != nil {
+		return false, false
+	}
+	switch x := x.(type) {
+	case bool:
+		return x, true
+	case float64:
+		return x != 0, true
+	}
+	return false, false
 }
 
 // containerIDFromCgroups finds a container id in a thread's cgroups

@@ -15,12 +15,18 @@ type Event struct {
 	*scap.Event
 	Info   *event.Info
 	Num    uint64  // evt.num: 1-based count of all events read
-	Thread *Thread // the thread that generated it (evt.m_tinfo), or nil
+	Thread *Thread // the thread that generated it (evt.get_thread_info()), or nil
 	FD     *FD     // the fd it refers to (evt.m_fdinfo), or nil
 	// ErrorCode is the positive errno of a failed syscall, 0 on success.
 	ErrorCode int32
 	// Container is set for container metadata events: the container they describe.
 	Container *Container
+	// FDNameChanged reports whether parsing the event changed the name of FD.
+	FDNameChanged bool
+	// TInfo is the thread the parser attached to the event (libsinsp's
+	// evt.m_tinfo); Thread falls back to a lookup when it is nil, as
+	// sinsp_evt::get_thread_info does. A few fields (the latencies) read TInfo.
+	TInfo *Thread
 }
 
 // ParamIndex returns the index of the parameter called name in the event's layout, or -1.
@@ -93,19 +99,92 @@ func (s *State) Process(e *Event) {
 	}
 	s.LastEventTS = ts
 	s.applyRemovals()
-	e.Thread, e.FD, e.ErrorCode, e.Container = nil, nil, 0, nil
+	e.Thread, e.FD, e.ErrorCode, e.Container, e.FDNameChanged = nil, nil, 0, nil, false
 	// As in libsinsp, the event is parsed whatever reset found.
 	s.reset(e)
 	s.parse(e)
+	e.noteFDRename()
+	e.TInfo = e.Thread
 	if e.Thread == nil && e.Container == nil {
 		// Like sinsp_evt::get_thread_info: look the thread up again, without creating it.
 		e.Thread = s.threads[e.Tid]
 	}
 }
 
+// ProcessFiltered is Process with a filter, applied where libsinsp applies a
+// capture filter: events that change the state (EF_MODIFIES_STATE) are parsed
+// and then filtered; the others are filtered first and, when rejected, not
+// parsed at all (and their thread forgets its last event type, so a rejected
+// enter event leaves its exit without an enter). This is why sysdig shows
+// different fd names with and without a filter, and why -d exists. keep is
+// called with the thread and fd already resolved. It reports whether e passed.
+func (s *State) ProcessFiltered(e *Event, keep func(*Event) bool) bool {
+	if keep == nil {
+		s.Process(e)
+		return true
+	}
+	s.NumEvents++
+	e.Num = s.NumEvents
+	if s.FirstEventTS == 0 && e.Type != event.ContainerJsonE && e.Type != event.ContainerJsonV2E {
+		s.FirstEventTS = e.Ts
+	}
+	s.LastEventTS = e.Ts
+	s.applyRemovals()
+	e.Thread, e.FD, e.ErrorCode, e.Container, e.FDNameChanged = nil, nil, 0, nil, false
+	s.reset(e)
+	if e.Info.Flags&event.EFModifiesState == 0 {
+		t := e.Thread
+		e.TInfo = t
+		if t == nil && e.Container == nil {
+			e.Thread = s.threads[e.Tid]
+		}
+		// libsinsp looks the fd of a write exit up before filtering (to
+		// recognise tracer writes), even when reset found no matching enter.
+		if e.Type == event.SyscallWriteX && e.FD == nil && t != nil {
+			e.FD = t.FD(t.LastEventFD)
+		}
+		if !keep(e) {
+			if t != nil && e.Info.Flags&event.EFSkipParseReset == 0 && e.Type != event.SchedswitchV6E {
+				t.LastEventType = lastEventNone
+			}
+			return false
+		}
+		e.Thread = t
+		s.parse(e)
+		e.noteFDRename()
+		e.TInfo = e.Thread
+		if e.Thread == nil && e.Container == nil {
+			e.Thread = s.threads[e.Tid]
+		}
+		return true
+	}
+	s.parse(e)
+	e.TInfo = e.Thread
+	if e.Thread == nil && e.Container == nil {
+		e.Thread = s.threads[e.Tid]
+	}
+	// libsinsp filters these events before it notes a renamed fd, so filters
+	// always see fd.name_changed false.
+	ok := keep(e)
+	e.noteFDRename()
+	return ok
+}
+
+// noteFDRename sets FDNameChanged after parsing, as libsinsp does at the end
+// of process_event: the fd's name differs from the one it had when last
+// looked up.
+func (e *Event) noteFDRename() {
+	if e.FD != nil {
+		e.FDNameChanged = e.FD.Name != e.FD.oldName
+	}
+}
+
+// lastEventNone is libsinsp's PPM_EVENT_MAX as a thread's last event type: none.
+const lastEventNone = uint16(event.MaxType)
+
 func (s *State) applyRemovals() {
 	if s.tidToRemove != -1 {
-		s.removeThread(s.tidToRemove)
+		s.removeThread(s.tidToRemove, false)
 		s.tidToRemove = -1
 	}
 	if len(s.fdsToRemove) > 0 {
@@ -269,6 +348,8 @@ func (s *State) parse(e *Event) {
 		s.parseSetresID(e, false)
 	case event.SyscallBrkV4X, event.SyscallMmapX, event.SyscallMmap2X, event.SyscallMunmapX:
 		s.parseMemExit(e)
+	case event.SchedswitchV6E:
+		s.parseContextSwitch(e)
 	case event.ContainerE:
 		s.parseContainerEvent(e)
 	case event.ContainerJsonE, event.ContainerJsonV2E:
@@ -356,6 +437,7 @@ func (s *State) parseOpenExit(e *Event) {
 		name = enter.param(1)
 		flags = u32(enter.param(2))
 		dir = s.dirfdBase(t, i64(enter.param(0)), name)
+		e.FD = dirFD(t, i64(enter.param(0)), name, e.FD)
 	case event.SyscallOpenatV2X, event.SyscallOpenat2X:
 		name = e.param(2)
 		flags = u32(e.param(3))
@@ -369,6 +451,7 @@ func (s *State) parseOpenExit(e *Event) {
 			dirfd = i64(enter.param(0))
 		}
 		dir = s.dirfdBase(t, dirfd, name)
+		e.FD = dirFD(t, dirfd, name, e.FD)
 	default:
 		return
 	}
@@ -385,6 +468,16 @@ func (s *State) parseOpenExit(e *Event) {
 
 // AT_FDCWD as the driver encodes it.
 const atFDCWD = -100
+
+// dirFD is the event's fd after libsinsp's parse_dirfd resolves a relative
+// path against a directory fd: that directory's fd (nil if unknown), which a
+// failed open leaves as the event's fd. Otherwise cur is kept.
+func dirFD(t *Thread, dirfd int64, name []byte, cur *FD) *FD {
+	if len(name) > 0 && name[0] == '/' || dirfd == atFDCWD {
+		return cur
+	}
+	return t.FD(dirfd)
+}
 
 // dirfdBase is libsinsp's parse_dirfd: the directory a *at() path is relative to.
 func (s *State) dirfdBase(t *Thread, dirfd int64, name []byte) string {

@@ -4,6 +4,9 @@ import (
 	"github.com/syscope/syscope/event"
 )
 
+// ppmExeWritable is the execve exit flag saying the executable is writable by its user.
+const ppmExeWritable = 1 << 0
+
 // cloneStaleNS is how long a clone timestamp stays meaningful (libsinsp's CLONE_STALE_TIME_NS).
 const cloneStaleNS = 2_000_000_000
 
@@ -25,7 +28,7 @@ func (s *State) parseCloneExit(e *Event) {
 	if childTid == 0 {
 		// The child's side of the clone.
 		if e.Thread != nil && e.Thread.CloneTS != 0 && e.Ts-e.Thread.CloneTS > cloneStaleNS {
-			s.removeThread(tid)
+			s.removeThread(tid, true)
 			e.Thread = nil
 		}
 		var parent int64
@@ -48,11 +51,13 @@ func (s *State) parseCloneExit(e *Event) {
 	}
 	parent := s.lookup(tid, true)
 	validParent := !(parent.Comm == "<NA>" && parent.UID == 0xffffffff)
+	collision := false
 	if child := s.threads[childTid]; child != nil {
 		if child.Flags&CloneInverted != 0 {
 			return
 		}
-		s.removeThread(childTid)
+		s.removeThread(childTid, true)
+		collision = true
 	}
 	exe := cstring(e.paramNamed("exe"))
 	comm := exe
@@ -60,17 +65,21 @@ func (s *State) parseCloneExit(e *Event) {
 		comm = cstring(c)
 	}
 	args := splitArgs(e.paramNamed("args"))
-	t := &Thread{s: s, Tid: childTid, Ptid: tid, LastEventFD: -1, Vtid: -1, Vpid: -1, UID: 0xffffffff, GID: 0xffffffff, LoginUID: 0xffffffff}
+	t := &Thread{s: s, Tid: childTid, Ptid: tid, Vtid: -1, Vpid: -1, UID: 0xffffffff, GID: 0xffffffff}
+	// Like a new libsinsp thread: no session or process group, loginuid 0.
+	t.Sid, t.Vpgid, t.FDLimit = -1, -1, -1
 	if validParent {
 		t.Comm, t.Exe, t.ExePath, t.Args, t.Root = parent.Comm, parent.Exe, parent.ExePath, parent.Args, parent.Root
 		t.Sid, t.Vpgid, t.LoginUID = parent.Sid, parent.Vpgid, parent.LoginUID
+		t.TTY, t.ExeWritable = parent.TTY, parent.ExeWritable
 		if flags&CloneThread == 0 {
 			t.Env = parent.Env
 		}
 	} else {
-		s.removeThread(tid)
+		s.removeThread(tid, true)
+		collision = true
 		parent = s.lookup(tid, true)
-		parent.Comm, parent.Exe, parent.Args = comm, exe, args
+		parent.Comm, parent.Exe, parent.ExePath, parent.Args = comm, exe, "", args
 	}
 	t.Pid = i64(e.paramNamed("pid"))
 	t.Flags = flags
@@ -109,7 +118,11 @@ func (s *State) parseCloneExit(e *Event) {
 		t.Vtid, t.Vpid = childTid, t.Pid
 	}
 	t.CloneTS = e.Ts
-	s.threads[childTid] = t
+	s.addThread(t)
+	if collision {
+		// The event's thread may be one of those replaced: look it up again.
+		e.Thread = s.threads[e.Tid]
+	}
 }
 
 func (t *FDTable) cloneOrNew() *FDTable {
@@ -155,6 +168,13 @@ func (s *State) parseExecveExit(e *Event) {
 	}
 	if i := e.ParamIndex("loginuid"); i >= 0 && i < e.NParams {
 		t.LoginUID = u32(e.param(i))
+	}
+	switch e.Type {
+	case event.SyscallExecveV17X, event.SyscallExecveV18X, event.SyscallExecveV19X, event.SyscallExecveatX:
+		t.TTY = int32(u32(e.param(16)))
+	}
+	if e.NParams > 19 {
+		t.ExeWritable = u32(e.param(19))&ppmExeWritable != 0
 	}
 	if enter := s.retrieveEnter(e); enter != nil {
 		switch e.Type {

@@ -53,6 +53,9 @@ type FD struct {
 	L4Proto      uint8
 	// Unix sockets.
 	Source, Dest uint64
+	// oldName is the name when the fd was last looked up, to tell whether
+	// an event renamed it (fd.name_changed).
+	oldName string
 }
 
 // IsSocket reports whether f is an IP socket.
@@ -152,7 +155,12 @@ func (t *FDTable) Get(n int64) *FD {
 	if t == nil {
 		return nil
 	}
-	return t.m[n]
+	f := t.m[n]
+	if f != nil {
+		// As libsinsp's get_fd: the current name becomes the old one.
+		f.oldName = f.Name
+	}
+	return f
 }
 
 // Len returns the number of fds in the table.
@@ -216,12 +224,18 @@ type Thread struct {
 	PFMinor        uint64
 	CloneTS        uint64
 	ContainerID    string
+	// NChilds is the number of other threads of the process, counted on its
+	// main thread (libsinsp's m_nchilds): a main thread that exits while it
+	// has some stays in the table.
+	NChilds     uint64
+	TTY         int32
+	ExeWritable bool
 
 	fds *FDTable
 
 	// Per-event bookkeeping.
 	LastEventType uint16
-	LastEventFD   int64
+	LastEventFD   int64 // starts at 0, as in libsinsp
 	LastEnterTS   uint64
 	Latency       uint64
 	enter         savedEvent // parameters of the last enter event, when needed by its exit
@@ -280,6 +294,8 @@ func (t *Thread) addFD(n int64, f *FD) *FD {
 	if tab == nil {
 		return nil
 	}
+	// As libsinsp's add_fd, this makes n the thread's last event fd.
+	t.LastEventFD = n
 	return tab.add(n, f)
 }
 
@@ -364,12 +380,19 @@ func (s *State) LoadMetadata(m *scap.Metadata) {
 		g := m.Groups[i]
 		s.Groups[g.GID] = &Group{GID: g.GID, Name: g.Name}
 	}
+	noSid, noVpgid := noSessions(m.Threads)
 	// Threads first (so main threads exist), then their cwd and fds.
 	for i := range m.Threads {
 		st := &m.Threads[i]
-		t := &Thread{s: s, fds: newFDTable(), LastEventFD: -1}
+		t := &Thread{s: s, fds: newFDTable()}
 		t.Tid, t.Pid, t.Ptid = st.Tid, st.Pid, st.Ptid
 		t.Sid, t.Vpgid = st.Sid, st.Vpgid
+		if noSid {
+			t.Sid = -1
+		}
+		if noVpgid {
+			t.Vpgid = -1
+		}
 		t.Comm, t.Exe, t.ExePath = st.Comm, st.Exe, st.ExePath
 		t.Args = st.Args
 		t.Flags = st.Flags | CloneActive
@@ -380,10 +403,7 @@ func (s *State) LoadMetadata(m *scap.Metadata) {
 		t.Vtid, t.Vpid = st.Vtid, st.Vpid
 		t.Cgroups = st.Cgroups
 		t.Root = st.Root
-		t.LoginUID = st.LoginUID
-		if !st.HasLoginUID {
-			t.LoginUID = 0xffffffff
-		}
+		t.LoginUID, t.ExeWritable = procLoginUID(st)
 		t.ContainerID = containerIDFromCgroups(st.Cgroups)
 		s.threads[t.Tid] = t
 	}
@@ -401,6 +421,7 @@ func (s *State) LoadMetadata(m *scap.Metadata) {
 			s.addFDFromScap(t, &st.FDs[j])
 		}
 	}
+	s.recountChildren()
 }
 
 func (s *State) addFDFromScap(t *Thread, sf *scap.FD) {
@@ -459,11 +480,12 @@ func (s *State) addFDFromScap(t *Thread, sf *scap.FD) {
 // as libsinsp builds one for a capture file.
 func (s *State) newThread(tid int64) *Thread {
 	t := &Thread{
-		s: s, fds: newFDTable(), Tid: tid, Pid: tid, Ptid: -1,
+		s: s, fds: newFDTable(), Tid: tid, Pid: tid, Ptid: -1, Sid: -1, Vpgid: -1,
 		Comm: "<NA>", Exe: "<NA>", UID: 0xffffffff, GID: 0xffffffff, LoginUID: 0xffffffff,
-		LastEventFD: -1, Vtid: -1, Vpid: -1,
+		Vtid: -1, Vpid: -1, FDLimit: -1,
+		NChilds: s.countThreadsOf(tid),
 	}
-	s.threads[tid] = t
+	s.addThread(t)
 	return t
 }
 
@@ -476,10 +498,6 @@ func (s *State) lookup(tid int64, create bool) *Thread {
 		return nil
 	}
 	return s.newThread(tid)
-}
-
-func (s *State) removeThread(tid int64) {
-	delete(s.threads, tid)
 }
 
 // User returns the user uid, or nil.
@@ -512,7 +530,7 @@ func (s *State) Snapshot() *scap.Metadata {
 			FDLimit: t.FDLimit, Flags: t.Flags &^ (CloneActive | CloneNameChanged | CloneClosed), UID: t.UID, GID: t.GID,
 			VMSizeKB: t.VMSizeKB, VMRSSKB: t.VMRSSKB, VMSwapKB: t.VMSwapKB, PFMajor: t.PFMajor, PFMinor: t.PFMinor,
 			Env: t.Env, Vtid: t.Vtid, Vpid: t.Vpid, Cgroups: t.Cgroups, Root: t.Root,
-			LoginUID: t.LoginUID, HasLoginUID: true,
+			LoginUID: t.LoginUID, HasLoginUID: true, ExeWritable: t.ExeWritable,
 		}
 		if t.fds != nil && (t.Flags&CloneFiles == 0 || t.IsMain()) {
 			nums := make([]int64, 0, len(t.fds.m))

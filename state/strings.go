@@ -42,6 +42,28 @@ func ConcatPaths(dir string, path []byte) string {
 	return string(sanitizePath(buf, path))
 }
 
+// AppendConcatPaths appends to dst what ConcatPaths returns for the
+// directory dir followed by sep (0: nothing) and path, without allocating.
+func AppendConcatPaths(dst []byte, dir string, sep byte, path []byte) []byte {
+	n := len(dir)
+	if sep != 0 {
+		n++
+	}
+	if n+len(path)+1 > maxPath {
+		return append(dst, "/PATH_TOO_LONG"...)
+	}
+	relative := len(path) != 0 && path[0] != '/'
+	path = trimNul(path)
+	t := dst[len(dst):]
+	if relative {
+		t = append(t, dir...)
+		if sep != 0 {
+			t = append(t, sep)
+		}
+	}
+	return append(dst, sanitizePath(t, path)...)
+}
+
 // sanitizePath appends path to t (whose first byte is the root of the result) resolving . and ..
 func sanitizePath(t []byte, p []byte) []byte {
 	at := func(i int) byte {

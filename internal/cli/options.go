@@ -120,8 +120,6 @@ func (o *Options) unsupported() string {
 		return "-F (fatfile)"
 	case o.Progress:
 		return "-P (progress)"
-	case o.DisplayFlt:
-		return "-d (display filter)"
 	}
 	return ""
 }

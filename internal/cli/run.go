@@ -9,6 +9,7 @@ import (
 
 	"github.com/syscope/syscope/event"
 	"github.com/syscope/syscope/field"
+	"github.com/syscope/syscope/filter"
 	"github.com/syscope/syscope/format"
 	"github.com/syscope/syscope/scap"
 	"github.com/syscope/syscope/state"
@@ -35,7 +36,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		listEvents(stdout)
 		return 0
 	case o.ListFields:
-		listFields(stdout)
+		listFields(stdout, o.Verbose)
 		return 0
 	}
 	if flag := o.unsupported(); flag != "" {
@@ -46,15 +47,19 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "syscope: chisels are not available in this version")
 		return 1
 	}
+	var flt *filter.Filter
 	if o.Filter != "" {
-		fmt.Fprintf(stderr, "syscope: filters are not available in this version (filter: %q)\n", o.Filter)
-		return 1
+		var err error
+		if flt, err = filter.Compile(o.Filter); err != nil {
+			printFilterError(stderr, err)
+			return 1
+		}
 	}
 	if o.ReadFile == "" {
 		fmt.Fprintln(stderr, "syscope: live capture is not available in this version: read a capture file with -r FILE")
 		return 1
 	}
-	if err := run(o, stdout, stderr); err != nil {
+	if err := run(o, flt, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "syscope: %v\n", err)
 		return 1
 	}
@@ -103,7 +108,16 @@ func outputFormat(o *Options) string {
 	return o.Print
 }
 
-func run(o *Options, stdout, stderr io.Writer) error {
+// printFilterError prints a filter error with the filter and a caret under the problem.
+func printFilterError(w io.Writer, err error) {
+	fmt.Fprintf(w, "syscope: %v\n", err)
+	var fe *filter.Error
+	if errors.As(err, &fe) {
+		fmt.Fprintln(w, fe.Caret())
+	}
+}
+
+func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 	r, err := scap.Open(o.ReadFile)
 	if err != nil {
 		return err
@@ -147,6 +161,17 @@ func run(o *Options, stdout, stderr io.Writer) error {
 		summary = &summaryTable{}
 	}
 	quiet := o.Quiet || w != nil && !o.PrintSet
+	// A filter selects events as they are parsed (see state.ProcessFiltered);
+	// with -d it only selects the lines to print, after the state is updated.
+	var keep, display func(*state.Event) bool
+	if flt != nil {
+		match := func(e *state.Event) bool { return flt.Match(ctx, e) }
+		if o.DisplayFlt {
+			display = match
+		} else {
+			keep = match
+		}
+	}
 	for {
 		if o.NumEvents >= 0 && n == o.NumEvents {
 			break
@@ -173,13 +198,15 @@ func run(o *Options, stdout, stderr io.Writer) error {
 			continue
 		}
 		started = true
+		if !st.ProcessFiltered(&ev, keep) {
+			continue
+		}
 		if start == 0 {
 			start = raw.Ts
 		} else if o.Duration > 0 && raw.Ts-start >= uint64(o.Duration)*1e9 {
 			break
 		}
 		n++
-		st.Process(&ev)
 		if w != nil {
 			if err := w.WriteEvent(&raw); err != nil {
 				return err
@@ -197,6 +224,9 @@ func run(o *Options, stdout, stderr io.Writer) error {
 		var ok bool
 		line, ok = fm.Format(ctx, &ev, line[:0])
 		if !ok {
+			continue
+		}
+		if display != nil && !display(&ev) {
 			continue
 		}
 		line = append(line, '\n')
@@ -299,16 +329,11 @@ func listEvents(w io.Writer) {
 	}
 }
 
-// listFields prints the field names and descriptions (not yet sysdig's -l layout).
-func listFields(w io.Writer) {
-	for _, n := range field.Names() {
-		d := field.Get(n)
-		fmt.Fprintf(w, "%-24s %s\n", n, d.Desc)
-	}
-}
-
 const usage = `syscope version ` + Version + `: a Go successor of sysdig.
 Usage: syscope [options] [filter]
+
+The filter is sysdig's filter language, e.g.
+  syscope -r capture.scap "proc.name=curl and fd.type in (ipv4, ipv6)"
 
  -r <file>, --readfile=<file>   read events from a capture file (plain or gzip)
  -w <file>, --writefile=<file>  write the captured events to a file (mode 0600)
@@ -328,7 +353,10 @@ Usage: syscope [options] [filter]
  -q, --quiet                    print nothing (useful with -w)
  -S, --summary                  print a table of event counts at the end
  -L, --list-events              list the event types
- -l, --list                     list the fields
+ -l, --list                     list the fields (-lv: with their types)
+ -d, --displayflt               apply the filter after the state is updated, to
+                                the printed lines only (a filter normally
+                                selects events before they update the state)
  -N                             accepted for compatibility, ignored
  --unbuffered                   flush every line
  -h, --help                     this help

@@ -1,0 +1,143 @@
+package compat
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/syscope/syscope/field"
+)
+
+// loadFilters reads testdata/filters.txt: one filter per line, # comments.
+// Lines starting with "reject:" hold filters both tools must refuse.
+func loadFilters(t *testing.T) (accept, reject []string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "filters.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			continue
+		}
+		if r, ok := strings.CutPrefix(trimmed, "reject:"); ok {
+			reject = append(reject, strings.TrimSpace(r))
+			continue
+		}
+		accept = append(accept, line)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return accept, reject
+}
+
+// existsFilters are "F exists" and "not F exists" for every field syscope
+// knows that takes no argument: each field's presence must match sysdig's on
+// every event.
+func existsFilters() []string {
+	var out []string
+	for _, n := range field.Names() {
+		d := field.Get(n)
+		if d.Arg == 2 || d.Flags&(field.PrintOnly|field.TableOnly|field.FilterOnly) != 0 {
+			continue
+		}
+		out = append(out, n+" exists")
+	}
+	return out
+}
+
+// TestFilters runs every filter of the corpus over every capture with both
+// tools: the printed lines must be the same, and sysdig must accept the
+// filter (a filter both tools reject would test nothing here).
+func TestFilters(t *testing.T) {
+	requireSysdig(t)
+	requireSyscope(t)
+	accept, _ := loadFilters(t)
+	filters := append(accept, existsFilters()...)
+	if len(accept) < 300 {
+		t.Errorf("the corpus has %d filters; it must keep at least 300", len(accept))
+	}
+	captures := findCaptures(t)
+	for i, flt := range filters {
+		t.Run(subtestName(i, flt), func(t *testing.T) {
+			parallelLimited(t)
+			for _, capture := range captures {
+				args := []string{"-r", capture, flt}
+				a := runSysdig(t, args)
+				if a.ExitCode != 0 {
+					t.Fatalf("sysdig rejects %q (exit %d): %s\nfix the corpus: it must hold filters sysdig 0.29.3 accepts",
+						flt, a.ExitCode, firstLine(a.Stderr))
+				}
+				b := runSyscope(t, args)
+				if b.ExitCode != 0 {
+					t.Errorf("%s: syscope exits %d: %s", filepath.Base(capture), b.ExitCode, firstLine(b.Stderr))
+					continue
+				}
+				d := diffLinesExcept(a.Stdout, b.Stdout, false, divergencesOf(knownDivergences))
+				if d.count > 0 {
+					t.Errorf("%s: filter %q: %s", filepath.Base(capture), flt, describeDiff(d))
+				}
+			}
+		})
+	}
+}
+
+// TestRejectedFilters checks that filters sysdig refuses are refused by
+// syscope too, with an error that says where.
+func TestRejectedFilters(t *testing.T) {
+	requireSysdig(t)
+	requireSyscope(t)
+	_, reject := loadFilters(t)
+	capture := capturePath(t, "falco_cat_write.scap")
+	for i, flt := range reject {
+		t.Run(subtestName(i, flt), func(t *testing.T) {
+			parallelLimited(t)
+			args := []string{"-r", capture, flt}
+			if a := runSysdig(t, args); a.ExitCode == 0 {
+				t.Fatalf("sysdig accepts %q: move it out of the reject list", flt)
+			}
+			b := runSyscope(t, args)
+			if b.ExitCode != 1 || len(b.Stdout) != 0 {
+				t.Fatalf("syscope: exit %d, stdout %q; want exit 1 and no events", b.ExitCode, b.Stdout)
+			}
+			if !strings.Contains(string(b.Stderr), "filter error at position") || !strings.Contains(string(b.Stderr), "^") {
+				t.Errorf("syscope's error does not point at the problem:\n%s", b.Stderr)
+			}
+		})
+	}
+}
+
+func subtestName(i int, flt string) string {
+	name := strings.Join(strings.Fields(flt), "_")
+	if len(name) > 60 {
+		name = name[:60]
+	}
+	return strings.ReplaceAll(name, "/", "|")
+}
+
+func firstLine(b []byte) string {
+	s, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return s
+}
+
+func describeDiff(d lineDiff) string {
+	show := func(p *string) string {
+		if p == nil {
+			return "(missing)"
+		}
+		s := *p
+		if len(s) > maxShownLine {
+			s = s[:maxShownLine] + "..."
+		}
+		return s
+	}
+	return fmt.Sprintf("%d line(s) differ, first at line %d:\n  sysdig:  %s\n  syscope: %s", d.count, d.line, show(d.want), show(d.got))
+}
