@@ -267,8 +267,8 @@ func (cp *compiler) check(ck *Check) (pred, error) {
 			ck.Op, ck.Left.Field, typeWord(left.typ), opsFor[k])
 	}
 	name := left.fld.Def.Name
-	if name == "evt.around" && ck.Op != "=" {
-		return nil, cp.errf(ck.OpPos, "evt.around accepts only '='")
+	if name == "evt.around" {
+		return cp.around(ck, left)
 	}
 	var m matcher
 	switch {
@@ -296,6 +296,30 @@ func (cp *compiler) check(ck *Check) (pred, error) {
 		m = transformed(left.tr, m)
 	}
 	return cp.bind(ck, left, m), nil
+}
+
+// around compiles evt.around[T]=D: events within D milliseconds of the
+// timestamp T (in nanoseconds), either side.
+func (cp *compiler) around(ck *Check, left *operand) (pred, error) {
+	if ck.Op != "=" {
+		return nil, cp.errf(ck.OpPos, "evt.around accepts only '=': evt.around[TIMESTAMP_NS]=MILLISECONDS")
+	}
+	t, err := strconv.ParseUint(left.fld.Arg, 10, 64)
+	if err != nil {
+		return nil, cp.errf(ck.Left.Pos, "evt.around needs a timestamp in nanoseconds as its argument, not %q", left.fld.Arg)
+	}
+	if ck.Values[0].Field != nil {
+		return nil, cp.errf(ck.Values[0].Pos, "evt.around needs a number of milliseconds")
+	}
+	ms, err := strconv.ParseUint(ck.Values[0].Text, 10, 64)
+	if err != nil {
+		return nil, cp.errf(ck.Values[0].Pos, "%q is not a number of milliseconds", ck.Values[0].Text)
+	}
+	delta := ms * 1e6
+	return func(c *field.Ctx, e *state.Event) bool {
+		// The same unsigned arithmetic as sysdig, wrap-around included.
+		return t >= e.Ts-delta && t <= e.Ts+delta
+	}, nil
 }
 
 // bind extracts the left operand and applies m to it.

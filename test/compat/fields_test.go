@@ -9,17 +9,21 @@ import (
 )
 
 // argFields are the fields with arguments that TestFields prints, with
-// arguments that mean something in the shared captures.
+// arguments that mean something in the shared captures. Left out on purpose,
+// because sysdig 0.29.3 fails on them and syscope prints the value: the
+// bracket form of dotted arguments (k8s.pod.label[x], thread.cgroup[x]: sysdig
+// exits with "filter syntax error") and evt.rawarg of fd, flags, mode, uid
+// and similar parameters (sysdig exits with "wrong event type").
 var argFields = []string{
 	"proc.aname[0]", "proc.aname[1]", "proc.aname[2]", "proc.aname[3]",
 	"proc.apid[0]", "proc.apid[1]", "proc.apid[2]", "proc.apid[3]",
 	"evt.arg[0]", "evt.arg[1]", "evt.arg[2]", "evt.arg.fd", "evt.arg.res", "evt.arg.name", "evt.arg.data",
 	"evt.arg.flags", "evt.arg.tuple", "evt.arg.size", "evt.arg.addr",
-	"evt.rawarg.res", "evt.rawarg.fd", "evt.rawarg.size", "evt.rawarg.name", "evt.rawarg.flags", "evt.rawarg.pid",
+	"evt.rawarg.res", "evt.rawarg.size", "evt.rawarg.name", "evt.rawarg.pid",
 	"evt.type.is.open", "evt.type.is.read", "evt.type.is.3",
 	"evt.abspath", "evt.abspath.src", "evt.abspath.dst",
-	"thread.cgroup.cpu", "thread.cgroup.memory", "thread.cgroup[pids]",
-	"k8s.pod.label.app", "k8s.pod.label[io.kubernetes.pod.name]", "k8s.pod.label.component",
+	"thread.cgroup.cpu", "thread.cgroup.memory",
+	"k8s.pod.label.app", "k8s.pod.label.component",
 	"container.mount[0]", "container.mount[1]", "container.mount.source[0]", "container.mount.dest[0]",
 	"container.mount.mode[0]", "container.mount.rdwr[0]", "container.mount.propagation[0]",
 	"container.mount[/var/run/docker.sock]", "container.mount.dest[/tmp*]",
@@ -44,13 +48,20 @@ var fieldDisplayFilters = map[string]string{
 	"sysdig_inspect_502Error.scap": "not (thread.tid=13969 and fd.num=8)",
 }
 
+// fieldSkips are (capture, field) pairs sysdig cannot print: it exits with
+// an error and prints nothing.
+var fieldSkips = map[[2]string]string{
+	{"falco_psp_privileged.scap", "thread.totexectime"}: "sysdig: invalid thread state ID0 (on the container event's thread)",
+}
+
 // printableFields is every field syscope knows that can be printed with -p,
-// plus argFields, minus those in fieldsOnlyWhere.
-func printableFields() []string {
+// plus argFields, minus those in fieldsOnlyWhere and fieldSkips.
+func printableFields(capture string) []string {
 	var out []string
 	for _, n := range field.Names() {
 		d := field.Get(n)
-		if d.Flags&(field.FilterOnly|field.TableOnly) != 0 || d.Arg == 2 || fieldsOnlyWhere[n] != "" {
+		if d.Flags&(field.FilterOnly|field.TableOnly) != 0 || d.Arg == 2 || fieldsOnlyWhere[n] != "" ||
+			fieldSkips[[2]string{filepath.Base(capture), n}] != "" {
 			continue
 		}
 		out = append(out, n)
@@ -64,9 +75,9 @@ func printableFields() []string {
 func TestFields(t *testing.T) {
 	requireSysdig(t)
 	requireSyscope(t)
-	fields := printableFields()
 	const batch = 12
 	for _, capture := range findCaptures(t) {
+		fields := printableFields(capture)
 		t.Run(strings.TrimSuffix(filepath.Base(capture), ".scap"), func(t *testing.T) {
 			for i := 0; i < len(fields); i += batch {
 				group := fields[i:min(i+batch, len(fields))]

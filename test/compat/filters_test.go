@@ -2,10 +2,12 @@ package compat
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/syscope/syscope/field"
@@ -39,14 +41,23 @@ func loadFilters(t *testing.T) (accept, reject []string) {
 	return accept, reject
 }
 
-// existsFilters are "F exists" and "not F exists" for every field syscope
-// knows that takes no argument: each field's presence must match sysdig's on
-// every event.
+// existsSkip are fields whose "exists" sysdig 0.29.3 cannot evaluate:
+// syscope answers, sysdig exits with an error.
+var existsSkip = map[string]string{
+	"fd.cip.name":        "sysdig: fd.*ip.name filter only supports '=' and '!=' operators",
+	"fd.sip.name":        "sysdig: fd.*ip.name filter only supports '=' and '!=' operators",
+	"fd.lip.name":        "sysdig: fd.*ip.name filter only supports '=' and '!=' operators",
+	"fd.rip.name":        "sysdig: fd.*ip.name filter only supports '=' and '!=' operators",
+	"thread.totexectime": "sysdig: invalid thread state ID0 (it never reserves the field's thread memory)",
+}
+
+// existsFilters are "F exists" for every field syscope knows that takes no
+// argument: each field's presence must match sysdig's on every event.
 func existsFilters() []string {
 	var out []string
 	for _, n := range field.Names() {
 		d := field.Get(n)
-		if d.Arg == 2 || d.Flags&(field.PrintOnly|field.TableOnly|field.FilterOnly) != 0 {
+		if d.Arg == 2 || d.Flags&(field.PrintOnly|field.TableOnly|field.FilterOnly) != 0 || existsSkip[n] != "" {
 			continue
 		}
 		out = append(out, n+" exists")
@@ -81,7 +92,8 @@ func TestFilters(t *testing.T) {
 					t.Errorf("%s: syscope exits %d: %s", filepath.Base(capture), b.ExitCode, firstLine(b.Stderr))
 					continue
 				}
-				d := diffLinesExcept(a.Stdout, b.Stdout, false, divergencesOf(knownDivergences))
+				hide := divergentEvents(t, capture)
+				d := diffLinesExcept(dropEvents(a.Stdout, hide), dropEvents(b.Stdout, hide), false, nil)
 				if d.count > 0 {
 					t.Errorf("%s: filter %q: %s", filepath.Base(capture), flt, describeDiff(d))
 				}
@@ -140,4 +152,57 @@ func describeDiff(d lineDiff) string {
 		return s
 	}
 	return fmt.Sprintf("%d line(s) differ, first at line %d:\n  sysdig:  %s\n  syscope: %s", d.count, d.line, show(d.want), show(d.got))
+}
+
+// divergentEventFilters select, per capture, the events on which sysdig
+// prints garbage that knownDivergences explains; filters on the fields
+// involved select them differently, so TestFilters leaves them out of the
+// comparison (in sysdig_inspect_502Error: haproxy's sendmsg calls on its
+// bound UDP socket).
+var divergentEventFilters = map[string]string{
+	"sysdig_inspect_502Error.scap": "thread.tid=13969 and fd.num=8",
+}
+
+var (
+	divergentMu    sync.Mutex
+	divergentCache = map[string]map[string]bool{}
+)
+
+// divergentEvents returns the event numbers (as text) that divergentEventFilters
+// selects in capture, asking sysdig with -d (after the state update).
+func divergentEvents(t *testing.T, capture string) map[string]bool {
+	flt := divergentEventFilters[filepath.Base(capture)]
+	if flt == "" {
+		return nil
+	}
+	divergentMu.Lock()
+	defer divergentMu.Unlock()
+	if m, ok := divergentCache[capture]; ok {
+		return m
+	}
+	r := runSysdig(t, []string{"-r", capture, "-p", "%evt.num", "-d", flt})
+	if r.ExitCode != 0 {
+		t.Fatalf("sysdig -d %q: %s", flt, firstLine(r.Stderr))
+	}
+	m := map[string]bool{}
+	for _, l := range strings.Fields(string(r.Stdout)) {
+		m[l] = true
+	}
+	divergentCache[capture] = m
+	return m
+}
+
+// dropEvents removes the lines whose first word (evt.num) is in hide.
+func dropEvents(out []byte, hide map[string]bool) []byte {
+	if len(hide) == 0 {
+		return out
+	}
+	var b bytes.Buffer
+	for _, l := range strings.SplitAfter(string(out), "\n") {
+		num, _, _ := strings.Cut(l, " ")
+		if !hide[num] {
+			b.WriteString(l)
+		}
+	}
+	return b.Bytes()
 }
