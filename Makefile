@@ -59,6 +59,7 @@ fuzz:
 		echo 'fuzz: FuzzReader not found in package ./scap/ (func FuzzReader(f *testing.F) is required)'; \
 		exit 1; }
 	$(GO) test -run=NONE -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./scap/
+	$(GO) test -run=NONE -fuzz='^FuzzCompile$$' -fuzztime=$(FUZZTIME) ./filter/
 
 bench:
 	bash bench/compare.sh
@@ -76,6 +77,12 @@ demo: build
 		exit 1; }
 	@echo '== the first 502 the load balancer returns of the Sysdig Inspect 502 sample, with -A'
 	TZ=UTC ./$(BIN) -r '$(DEMO_CAPTURE)' -A | grep -m1 -B3 -A3 '502 Bad Gateway'
+	@echo '== the same with a filter: writes by haproxy whose buffer holds the 502'
+	TZ=UTC ./$(BIN) -r '$(DEMO_CAPTURE)' -A 'proc.name=haproxy and evt.is_io_write=true and evt.buffer contains "502 Bad"' | head -8
+	@echo '== who connects to the backend on port 80, and how often'
+	TZ=UTC ./$(BIN) -r '$(DEMO_CAPTURE)' -p '%proc.name %fd.cip -> %fd.sip:%fd.sport' 'evt.type=connect and evt.dir=< and fd.sport=80' | sort | uniq -c | sort -rn
+	@echo '== a mistyped filter is refused before reading, with the place and a hint'
+	./$(BIN) -r '$(DEMO_CAPTURE)' 'proc.name=haproxy and fd.typ=ipv4' || echo '(exit status' $$? 'as expected)'
 	@echo '== rewrite it gzip-compressed (mode 0600) and read it back'
 	./$(BIN) -r '$(DEMO_CAPTURE)' -w /tmp/syscope-demo.scap.gz -z
 	ls -l /tmp/syscope-demo.scap.gz

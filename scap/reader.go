@@ -84,6 +84,7 @@ type Reader struct {
 	// pending is the header of the first event block, read while looking for the end of the metadata.
 	pending     [blockHeaderLen]byte
 	havePending bool
+	hdr         [blockHeaderLen]byte
 	lens        []uint32
 	offs        []uint32
 	err         error
@@ -329,10 +330,12 @@ func (r *Reader) Next(ev *Event) error {
 	if r.err != nil {
 		return r.err
 	}
-	var h [blockHeaderLen]byte
+	// The header lives in the Reader: a local array would escape to the heap
+	// through the io.Reader call, once per event.
+	h := &r.hdr
 	for {
 		if r.havePending {
-			h = r.pending
+			*h = r.pending
 			r.havePending = false
 		} else if err := r.readBlockHeader(h[:]); err != nil {
 			r.err = err

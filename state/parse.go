@@ -107,7 +107,7 @@ func (s *State) Process(e *Event) {
 	e.TInfo = e.Thread
 	if e.Thread == nil && e.Container == nil {
 		// Like sinsp_evt::get_thread_info: look the thread up again, without creating it.
-		e.Thread = s.threads[e.Tid]
+		e.Thread = s.lookup(e.Tid, false)
 	}
 }
 
@@ -136,7 +136,7 @@ func (s *State) ProcessFiltered(e *Event, keep func(*Event) bool) bool {
 		t := e.Thread
 		e.TInfo = t
 		if t == nil && e.Container == nil {
-			e.Thread = s.threads[e.Tid]
+			e.Thread = s.lookup(e.Tid, false)
 		}
 		// libsinsp looks the fd of a write exit up before filtering (to
 		// recognise tracer writes), even when reset found no matching enter.
@@ -154,14 +154,14 @@ func (s *State) ProcessFiltered(e *Event, keep func(*Event) bool) bool {
 		e.noteFDRename()
 		e.TInfo = e.Thread
 		if e.Thread == nil && e.Container == nil {
-			e.Thread = s.threads[e.Tid]
+			e.Thread = s.lookup(e.Tid, false)
 		}
 		return true
 	}
 	s.parse(e)
 	e.TInfo = e.Thread
 	if e.Thread == nil && e.Container == nil {
-		e.Thread = s.threads[e.Tid]
+		e.Thread = s.lookup(e.Tid, false)
 	}
 	// libsinsp filters these events before it notes a renamed fd, so filters
 	// always see fd.name_changed false.
@@ -213,7 +213,7 @@ func (s *State) reset(e *Event) bool {
 	flags := e.Info.Flags
 	if flags&event.EFSkipParseReset != 0 {
 		if e.Type == event.ProcinfoE {
-			e.Thread = s.threads[e.Tid]
+			e.Thread = s.lookup(e.Tid, false)
 		}
 		return false
 	}

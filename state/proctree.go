@@ -79,6 +79,7 @@ func (s *State) countThreadsOf(pid int64) uint64 {
 func (s *State) addThread(t *Thread) {
 	s.countChild(t)
 	s.threads[t.Tid] = t
+	s.cached = nil
 }
 
 func (s *State) countChild(t *Thread) {
@@ -108,6 +109,7 @@ func (s *State) removeThread(tid int64, force bool) {
 		}
 	}
 	delete(s.threads, tid)
+	s.cached = nil
 	if n != 0 {
 		s.recountChildren()
 	}

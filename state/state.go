@@ -146,6 +146,9 @@ func (f *FD) TypeName() string {
 // FDTable is a table of fds, shared by the threads of a process.
 type FDTable struct {
 	m map[int64]*FD
+	// A one-entry cache: a thread usually works on one fd for a while.
+	last  *FD
+	lastN int64
 }
 
 func newFDTable() *FDTable { return &FDTable{m: make(map[int64]*FD, 8)} }
@@ -155,7 +158,12 @@ func (t *FDTable) Get(n int64) *FD {
 	if t == nil {
 		return nil
 	}
-	f := t.m[n]
+	var f *FD
+	if t.last != nil && t.lastN == n {
+		f = t.last
+	} else if f = t.m[n]; f != nil {
+		t.last, t.lastN = f, n
+	}
 	if f != nil {
 		// As libsinsp's get_fd: the current name becomes the old one.
 		f.oldName = f.Name
@@ -188,6 +196,7 @@ func (t *FDTable) add(n int64, f *FD) *FD {
 	}
 	c := *f
 	t.m[n] = &c
+	t.last = nil
 	return &c
 }
 
@@ -302,6 +311,7 @@ func (t *Thread) addFD(n int64, f *FD) *FD {
 func (t *Thread) removeFD(n int64) {
 	if tab := t.FDs(); tab != nil {
 		delete(tab.m, n)
+		tab.last = nil
 	}
 }
 
@@ -323,6 +333,7 @@ type Group struct {
 // State is the whole state of the system as seen by the event stream.
 type State struct {
 	threads    map[int64]*Thread
+	cached     *Thread // the last thread looked up (events come in runs from one thread)
 	Users      map[uint32]*User
 	Groups     map[uint32]*Group
 	Interfaces []scap.Interface
@@ -406,6 +417,7 @@ func (s *State) LoadMetadata(m *scap.Metadata) {
 		t.LoginUID, t.ExeWritable = procLoginUID(st)
 		t.ContainerID = containerIDFromCgroups(st.Cgroups)
 		s.threads[t.Tid] = t
+		s.cached = nil
 	}
 	for i := range m.Threads {
 		st := &m.Threads[i]
@@ -491,7 +503,11 @@ func (s *State) newThread(tid int64) *Thread {
 
 // lookup returns thread tid, creating a placeholder if create is set.
 func (s *State) lookup(tid int64, create bool) *Thread {
+	if t := s.cached; t != nil && t.Tid == tid {
+		return t
+	}
 	if t := s.threads[tid]; t != nil {
+		s.cached = t
 		return t
 	}
 	if !create {

@@ -30,12 +30,12 @@ var fieldClasses = []struct {
 }
 
 // listFields prints the field list in sysdig's -l layout; verbose (-lv) adds
-// each field's type. Table-only fields are left out, as sysdig does.
+// each field's type. Table-only and print-only fields are left out, as sysdig does.
 func listFields(w io.Writer, verbose bool) {
 	byClass := make([][]*field.Def, len(fieldClasses))
 	for _, n := range field.Names() {
 		d := field.Get(n)
-		if d.Flags&field.TableOnly != 0 {
+		if d.Flags&(field.TableOnly|field.PrintOnly) != 0 {
 			continue
 		}
 		for i, c := range fieldClasses {

@@ -206,3 +206,27 @@ func dropEvents(out []byte, hide map[string]bool) []byte {
 	}
 	return b.Bytes()
 }
+
+// TestListFields: syscope -l lists exactly the field names sysdig -l lists,
+// in the same order within each class.
+func TestListFields(t *testing.T) {
+	requireSysdig(t)
+	requireSyscope(t)
+	names := func(out []byte) []string {
+		var n []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if l == "" || l[0] < 'a' || l[0] > 'z' {
+				continue
+			}
+			w, _, _ := strings.Cut(l, " ")
+			n = append(n, w)
+		}
+		return n
+	}
+	a := runSysdig(t, []string{"-l"})
+	b := runSyscope(t, []string{"-l"})
+	want, got := names(a.Stdout), names(b.Stdout)
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Errorf("field lists differ:\nsysdig  (%d): %v\nsyscope (%d): %v", len(want), want, len(got), got)
+	}
+}
