@@ -189,9 +189,18 @@ func Names() []string {
 func Get(name string) *Def { return registry[name] }
 
 func suggest(name string) string {
+	// The nearest name; among equals, one the typed name begins (a word cut
+	// short), then the alphabetically first, so the hint does not depend on
+	// map order.
 	best, bestD := "", 1<<30
 	for n := range registry {
-		if d := editDistance(name, n); d < bestD {
+		d := editDistance(name, n)
+		better := d < bestD
+		if d == bestD {
+			bp, np := strings.HasPrefix(best, name), strings.HasPrefix(n, name)
+			better = np && !bp || np == bp && n < best
+		}
+		if better {
 			best, bestD = n, d
 		}
 	}

@@ -43,10 +43,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "syscope: %s is not available in this version\n", flag)
 		return 1
 	}
-	if o.Chisel != "" || o.ListChisels {
-		fmt.Fprintln(stderr, "syscope: chisels are not available in this version")
-		return 1
-	}
 	var flt *filter.Filter
 	if o.Filter != "" {
 		var err error
@@ -54,6 +50,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			printFilterError(stderr, err)
 			return 1
 		}
+	}
+	if o.Chisel != "" || o.ListChisels {
+		fmt.Fprintln(stderr, "syscope: chisels are not available in this version")
+		return 1
 	}
 	if o.ReadFile == "" {
 		fmt.Fprintln(stderr, "syscope: live capture is not available in this version: read a capture file with -r FILE")
