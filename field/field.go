@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/syscope/syscope/event"
+	"github.com/syscope/syscope/internal/textdist"
 	"github.com/syscope/syscope/state"
 )
 
@@ -194,7 +195,7 @@ func suggest(name string) string {
 	// map order.
 	best, bestD := "", 1<<30
 	for n := range registry {
-		d := editDistance(name, n)
+		d := textdist.Levenshtein(name, n)
 		better := d < bestD
 		if d == bestD {
 			bp, np := strings.HasPrefix(best, name), strings.HasPrefix(n, name)
@@ -208,27 +209,6 @@ func suggest(name string) string {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			c = min(c, prev[j]+1, cur[j-1]+1)
-			cur[j] = c
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func rawTS(c *Ctx, e *state.Event, d []byte) ([]byte, bool) { return appendU(d, e.Ts), true }

@@ -2,6 +2,8 @@ package filter
 
 import (
 	"strings"
+
+	"github.com/syscope/syscope/internal/textdist"
 )
 
 // The grammar, a superset of sysdig 0.29.3's (which rejects "a and b or c"
@@ -453,7 +455,7 @@ func unhex(c byte) byte {
 func suggestOp(w string) string {
 	best, bd := "", 3
 	for op := range wordOps {
-		if d := editDistance(w, op); d < bd || d == bd && op < best {
+		if d := textdist.Levenshtein(w, op); d < bd || d == bd && op < best {
 			best, bd = op, d
 		}
 	}
@@ -461,24 +463,4 @@ func suggestOp(w string) string {
 		return " (operators: = != < <= > >= contains icontains startswith endswith glob iglob regex in intersects pmatch exists bcontains bstartswith)"
 	}
 	return " (did you mean " + best + "?)"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
