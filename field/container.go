@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/syscope/syscope/event"
+	"github.com/syscope/syscope/internal/glob"
 	"github.com/syscope/syscope/state"
 )
 
@@ -129,7 +130,7 @@ func registerContainer() {
 						if byDest {
 							p = x.Mounts[i].Dest
 						}
-						if fnmatch(arg, p) {
+						if glob.Match(arg, p, false) {
 							m = &x.Mounts[i]
 							break
 						}
@@ -190,104 +191,6 @@ func appendMount(d []byte, m *state.Mount) []byte {
 	d = appendBool(d, m.RW)
 	d = append(d, ':')
 	return append(d, m.Propagation...)
-}
-
-// fnmatch reports whether name matches the shell pattern pat as fnmatch(3)
-// with no flags does: '*' and '?' match any character, '/' included.
-func fnmatch(pat, name string) bool {
-	px, nx := 0, 0
-	starP, starN := -1, -1
-	for nx < len(name) {
-		if px < len(pat) {
-			switch c := pat[px]; c {
-			case '*':
-				starP, starN = px, nx
-				px++
-				continue
-			case '?':
-				px++
-				nx++
-				continue
-			case '[':
-				if ok, n, valid := matchBracket(pat[px:], name[nx]); valid {
-					if ok {
-						px += n
-						nx++
-						continue
-					}
-				} else if name[nx] == '[' {
-					px++
-					nx++
-					continue
-				}
-			case '\\':
-				if px+1 < len(pat) {
-					if pat[px+1] == name[nx] {
-						px += 2
-						nx++
-						continue
-					}
-				} else if name[nx] == '\\' {
-					px++
-					nx++
-					continue
-				}
-			default:
-				if c == name[nx] {
-					px++
-					nx++
-					continue
-				}
-			}
-		}
-		if starP < 0 {
-			return false
-		}
-		starN++
-		px, nx = starP+1, starN
-	}
-	for px < len(pat) && pat[px] == '*' {
-		px++
-	}
-	return px == len(pat)
-}
-
-// matchBracket matches c against the bracket expression at the start of pat.
-// It returns whether c matches, the length of the expression, and whether the
-// expression is complete (an unterminated '[' is an ordinary character).
-func matchBracket(pat string, c byte) (match bool, n int, valid bool) {
-	i := 1
-	negate := false
-	if i < len(pat) && (pat[i] == '!' || pat[i] == '^') {
-		negate = true
-		i++
-	}
-	first := true
-	for i < len(pat) {
-		if pat[i] == ']' && !first {
-			return match != negate, i + 1, true
-		}
-		first = false
-		lo := pat[i]
-		if lo == '\\' && i+1 < len(pat) {
-			i++
-			lo = pat[i]
-		}
-		i++
-		hi := lo
-		if i+1 < len(pat) && pat[i] == '-' && pat[i+1] != ']' {
-			hi = pat[i+1]
-			if hi == '\\' && i+2 < len(pat) {
-				hi = pat[i+2]
-				i++
-			}
-			i += 2
-		}
-		if lo <= c && c <= hi {
-			match = true
-		}
-	}
-	return false, 0, false
 }
 
 // k8sLabel returns a label of e's container, when the container has labels.

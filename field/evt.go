@@ -99,42 +99,12 @@ func appendU09(d []byte, v uint64) []byte {
 // appendISO8601 appends ts as YYYY-MM-DDTHH:MM:SS.nnnnnnnnn+0000 (always UTC).
 func appendISO8601(d []byte, ts uint64) []byte {
 	sec := int64(ts / 1e9)
-	s := sec % 86400
-	y, m, day := civilDate(sec / 86400)
-	d = append4(d, y)
-	d = append(d, '-')
-	d = append2(d, m)
-	d = append(d, '-')
-	d = append2(d, day)
+	d = appendDate(d, sec)
 	d = append(d, 'T')
-	d = append2(d, int(s/3600))
-	d = append(d, ':')
-	d = append2(d, int(s%3600/60))
-	d = append(d, ':')
-	d = append2(d, int(s%60))
+	d = appendHMS(d, sec)
 	d = append(d, '.')
 	d = append9(d, ts%1e9)
 	return append(d, "+0000"...)
-}
-
-// civilDate converts days since 1970-01-01 to a proleptic Gregorian date.
-func civilDate(days int64) (y, m, d int) {
-	days += 719468
-	era := days / 146097
-	doe := days - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = int(doy - (153*mp+2)/5 + 1)
-	m = int(mp + 3)
-	if m > 12 {
-		m -= 12
-	}
-	y = int(yoe + era*400)
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
 }
 
 // appendTypeName appends evt.type. Generic events with a syscall id beyond

@@ -169,7 +169,7 @@ func fdNameFromCreator(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
 		}
 		name := e.Param(2)
 		dir := dirfdBase(e.Thread, int64(get64(e.Param(1))), name)
-		return append(d, state.ConcatPaths(dir, name)...), true
+		return state.AppendConcatPaths(d, dir, 0, name), true
 	case event.SyscallOpenatX:
 		// The name is in the enter event, which only the state engine keeps.
 		return d, false

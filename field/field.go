@@ -290,28 +290,37 @@ var localOffset = func() int64 {
 }()
 
 func appendClock(d []byte, ts uint64, date, ns bool) []byte {
-	sec := int64(ts / 1e9)
-	nsec := ts % 1e9
-	s := (sec + localOffset) % 86400
+	sec := int64(ts/1e9) + localOffset
 	if date {
-		y, m, day := time.Unix(sec+localOffset-s, 0).UTC().Date()
-		d = append4(d, y)
-		d = append(d, '-')
-		d = append2(d, int(m))
-		d = append(d, '-')
-		d = append2(d, day)
+		d = appendDate(d, sec)
 		d = append(d, ' ')
 	}
+	d = appendHMS(d, sec)
+	if ns {
+		d = append(d, '.')
+		d = append9(d, ts%1e9)
+	}
+	return d
+}
+
+// appendDate appends YYYY-MM-DD for sec seconds since the epoch, in UTC.
+func appendDate(d []byte, sec int64) []byte {
+	y, m, day := time.Unix(sec, 0).UTC().Date()
+	d = append4(d, y)
+	d = append(d, '-')
+	d = append2(d, int(m))
+	d = append(d, '-')
+	return append2(d, day)
+}
+
+// appendHMS appends HH:MM:SS for sec seconds since the epoch, in UTC.
+func appendHMS(d []byte, sec int64) []byte {
+	s := sec % 86400
 	d = append2(d, int(s/3600))
 	d = append(d, ':')
 	d = append2(d, int(s%3600/60))
 	d = append(d, ':')
-	d = append2(d, int(s%60))
-	if ns {
-		d = append(d, '.')
-		d = append9(d, nsec)
-	}
-	return d
+	return append2(d, int(s%60))
 }
 
 func append2(d []byte, v int) []byte {

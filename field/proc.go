@@ -257,34 +257,10 @@ func init() {
 		}
 		return appendCmdline(d, p), true
 	})
-	apid := registerArg("proc.apid", event.PTInt64, 1, "pid of an ancestor of the process: proc.apid[1] is the parent, proc.apid[2] the grandparent, proc.apid[0] the process itself; without argument, any ancestor in filters", func(arg string) (Extractor, error) {
-		n, err := ancestorArg("proc.apid", arg)
-		if err != nil {
-			return nil, err
-		}
-		return threadExtractor(func(c *Ctx, e *state.Event, t *state.Thread, d []byte) ([]byte, bool) {
-			a := ancestor(c, t, n)
-			if a == nil {
-				return d, false
-			}
-			return appendI(d, a.Pid), true
-		}), nil
-	})
-	apid.Each = eachAncestor(func(d []byte, a *state.Thread) []byte { return appendI(d, a.Pid) })
-	aname := registerArg("proc.aname", event.PTCharBuf, 1, "name of an ancestor of the process: proc.aname[1] is the parent, proc.aname[2] the grandparent, proc.aname[0] the process itself; without argument, any ancestor in filters", func(arg string) (Extractor, error) {
-		n, err := ancestorArg("proc.aname", arg)
-		if err != nil {
-			return nil, err
-		}
-		return threadExtractor(func(c *Ctx, e *state.Event, t *state.Thread, d []byte) ([]byte, bool) {
-			a := ancestor(c, t, n)
-			if a == nil {
-				return d, false
-			}
-			return append(d, a.Comm...), true
-		}), nil
-	})
-	aname.Each = eachAncestor(func(d []byte, a *state.Thread) []byte { return append(d, a.Comm...) })
+	ancestorField("proc.apid", event.PTInt64, "pid of an ancestor of the process: proc.apid[1] is the parent, proc.apid[2] the grandparent, proc.apid[0] the process itself; without argument, any ancestor in filters",
+		func(d []byte, a *state.Thread) []byte { return appendI(d, a.Pid) })
+	ancestorField("proc.aname", event.PTCharBuf, "name of an ancestor of the process: proc.aname[1] is the parent, proc.aname[2] the grandparent, proc.aname[0] the process itself; without argument, any ancestor in filters",
+		func(d []byte, a *state.Thread) []byte { return append(d, a.Comm...) })
 	regThread("proc.loginshellid", event.PTInt64, "pid of the oldest shell among the process and its ancestors, if any", func(c *Ctx, e *state.Event, t *state.Thread, d []byte) ([]byte, bool) {
 		m := processOf(c, t)
 		if m == nil {
@@ -546,4 +522,23 @@ func init() {
 		}
 		return append(d, g.Name...), true
 	})
+}
+
+// ancestorField registers proc.apid or proc.aname: the value val gives of the
+// N-th ancestor ([N]), and of every ancestor in filters without an argument.
+func ancestorField(name string, t event.ParamType, desc string, val func(d []byte, a *state.Thread) []byte) {
+	def := registerArg(name, t, 1, desc, func(arg string) (Extractor, error) {
+		n, err := ancestorArg(name, arg)
+		if err != nil {
+			return nil, err
+		}
+		return threadExtractor(func(c *Ctx, e *state.Event, t *state.Thread, d []byte) ([]byte, bool) {
+			a := ancestor(c, t, n)
+			if a == nil {
+				return d, false
+			}
+			return val(d, a), true
+		}), nil
+	})
+	def.Each = eachAncestor(val)
 }

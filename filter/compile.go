@@ -29,6 +29,7 @@ import (
 
 	"github.com/syscope/syscope/event"
 	"github.com/syscope/syscope/field"
+	"github.com/syscope/syscope/internal/glob"
 	"github.com/syscope/syscope/state"
 )
 
@@ -516,9 +517,9 @@ func (cp *compiler) stringMatcher(op string, v Value, t event.ParamType) (matche
 		}
 		return func(b []byte) bool { return bytes.HasPrefix(b, raw) }, nil
 	case "glob":
-		return func(b []byte) bool { return globMatch(s, b, false) }, nil
+		return func(b []byte) bool { return glob.Match(s, b, false) }, nil
 	case "iglob":
-		return func(b []byte) bool { return globMatch(s, b, true) }, nil
+		return func(b []byte) bool { return glob.Match(s, b, true) }, nil
 	case "regex":
 		re, err := regexp.Compile(s)
 		if err != nil {
@@ -543,9 +544,6 @@ func (cp *compiler) fieldCompare(ck *Check, left *operand, k kind) (pred, error)
 	case "=", "!=", "<", "<=", ">", ">=", "contains", "icontains", "startswith", "endswith":
 	default:
 		return nil, cp.errf(ck.OpPos, "operator %q cannot compare two fields", ck.Op)
-	}
-	if ck.Op != "=" && ck.Op != "!=" && k != kString && (ck.Op == "contains" || ck.Op == "icontains" || ck.Op == "startswith" || ck.Op == "endswith") {
-		return nil, cp.errf(ck.OpPos, "operator %q cannot be used with numbers", ck.Op)
 	}
 	lex, rex := left.fld.Raw, right.fld.Raw
 	ltr, rtr := left.tr, right.tr

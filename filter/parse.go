@@ -155,42 +155,42 @@ func (ps *parser) keyword(kw string) bool {
 
 func (ps *parser) or() (Node, error) {
 	start := ps.p
-	n, err := ps.and()
-	if err != nil {
-		return nil, err
-	}
-	kids := []Node{n}
-	for ps.keyword("or") {
-		k, err := ps.and()
-		if err != nil {
-			return nil, err
-		}
-		kids = append(kids, k)
-	}
-	if len(kids) == 1 {
-		return n, nil
+	kids, err := ps.list("or", ps.and)
+	if err != nil || len(kids) == 1 {
+		return first(kids), err
 	}
 	return &Or{Kids: kids, Pos: start}, nil
 }
 
 func (ps *parser) and() (Node, error) {
 	start := ps.p
-	n, err := ps.not()
-	if err != nil {
-		return nil, err
+	kids, err := ps.list("and", ps.not)
+	if err != nil || len(kids) == 1 {
+		return first(kids), err
 	}
-	kids := []Node{n}
-	for ps.keyword("and") {
-		k, err := ps.not()
+	return &And{Kids: kids, Pos: start}, nil
+}
+
+// list parses sub { kw sub }.
+func (ps *parser) list(kw string, sub func() (Node, error)) ([]Node, error) {
+	var kids []Node
+	for {
+		k, err := sub()
 		if err != nil {
 			return nil, err
 		}
 		kids = append(kids, k)
+		if !ps.keyword(kw) {
+			return kids, nil
+		}
 	}
-	if len(kids) == 1 {
-		return n, nil
+}
+
+func first(ns []Node) Node {
+	if len(ns) == 0 {
+		return nil
 	}
-	return &And{Kids: kids, Pos: start}, nil
+	return ns[0]
 }
 
 func (ps *parser) not() (Node, error) {

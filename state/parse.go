@@ -90,39 +90,17 @@ func (s *savedEvent) param(i int) []byte {
 
 // Process runs the state engine on e: it resolves e.Thread and e.FD and applies
 // the event's effect on threads and fds. Call it for every event, in order.
-func (s *State) Process(e *Event) {
-	s.NumEvents++
-	e.Num = s.NumEvents
-	ts := e.Ts
-	if s.FirstEventTS == 0 && e.Type != event.ContainerJsonE && e.Type != event.ContainerJsonV2E {
-		s.FirstEventTS = ts
-	}
-	s.LastEventTS = ts
-	s.applyRemovals()
-	e.Thread, e.FD, e.ErrorCode, e.Container, e.FDNameChanged = nil, nil, 0, nil, false
-	// As in libsinsp, the event is parsed whatever reset found.
-	s.reset(e)
-	s.parse(e)
-	e.noteFDRename()
-	e.TInfo = e.Thread
-	if e.Thread == nil && e.Container == nil {
-		// Like sinsp_evt::get_thread_info: look the thread up again, without creating it.
-		e.Thread = s.lookup(e.Tid, false)
-	}
-}
+func (s *State) Process(e *Event) { s.ProcessFiltered(e, nil) }
 
-// ProcessFiltered is Process with a filter, applied where libsinsp applies a
-// capture filter: events that change the state (EF_MODIFIES_STATE) are parsed
-// and then filtered; the others are filtered first and, when rejected, not
-// parsed at all (and their thread forgets its last event type, so a rejected
-// enter event leaves its exit without an enter). This is why sysdig shows
-// different fd names with and without a filter, and why -d exists. keep is
-// called with the thread and fd already resolved. It reports whether e passed.
+// ProcessFiltered is Process with a filter (nil: none), applied where libsinsp
+// applies a capture filter: events that change the state (EF_MODIFIES_STATE)
+// are parsed and then filtered; the others are filtered first and, when
+// rejected, not parsed at all (and their thread forgets its last event type,
+// so a rejected enter event leaves its exit without an enter). This is why
+// sysdig shows different fd names with and without a filter, and why -d
+// exists. keep is called with the thread and fd already resolved. It reports
+// whether e passed.
 func (s *State) ProcessFiltered(e *Event, keep func(*Event) bool) bool {
-	if keep == nil {
-		s.Process(e)
-		return true
-	}
 	s.NumEvents++
 	e.Num = s.NumEvents
 	if s.FirstEventTS == 0 && e.Type != event.ContainerJsonE && e.Type != event.ContainerJsonV2E {
@@ -131,13 +109,12 @@ func (s *State) ProcessFiltered(e *Event, keep func(*Event) bool) bool {
 	s.LastEventTS = e.Ts
 	s.applyRemovals()
 	e.Thread, e.FD, e.ErrorCode, e.Container, e.FDNameChanged = nil, nil, 0, nil, false
+	// As in libsinsp, the event is parsed whatever reset found.
 	s.reset(e)
-	if e.Info.Flags&event.EFModifiesState == 0 {
+	modifies := e.Info.Flags&event.EFModifiesState != 0
+	if keep != nil && !modifies {
 		t := e.Thread
-		e.TInfo = t
-		if t == nil && e.Container == nil {
-			e.Thread = s.lookup(e.Tid, false)
-		}
+		s.resolveThread(e)
 		// libsinsp looks the fd of a write exit up before filtering (to
 		// recognise tracer writes), even when reset found no matching enter.
 		if e.Type == event.SyscallWriteX && e.FD == nil && t != nil {
@@ -150,24 +127,27 @@ func (s *State) ProcessFiltered(e *Event, keep func(*Event) bool) bool {
 			return false
 		}
 		e.Thread = t
-		s.parse(e)
-		e.noteFDRename()
-		e.TInfo = e.Thread
-		if e.Thread == nil && e.Container == nil {
-			e.Thread = s.lookup(e.Tid, false)
-		}
-		return true
 	}
 	s.parse(e)
+	s.resolveThread(e)
+	ok := true
+	if keep != nil && modifies {
+		// libsinsp filters these events before it notes a renamed fd, so
+		// filters always see fd.name_changed false.
+		ok = keep(e)
+	}
+	e.noteFDRename()
+	return ok
+}
+
+// resolveThread sets TInfo to the thread the parser attached and, like
+// sinsp_evt::get_thread_info, looks the thread up again (without creating
+// it) when there is none.
+func (s *State) resolveThread(e *Event) {
 	e.TInfo = e.Thread
 	if e.Thread == nil && e.Container == nil {
 		e.Thread = s.lookup(e.Tid, false)
 	}
-	// libsinsp filters these events before it notes a renamed fd, so filters
-	// always see fd.name_changed false.
-	ok := keep(e)
-	e.noteFDRename()
-	return ok
 }
 
 // noteFDRename sets FDNameChanged after parsing, as libsinsp does at the end

@@ -30,16 +30,7 @@ const maxPath = 1024
 // dir; "." and ".." components are resolved; repeated slashes are collapsed;
 // unprintable characters become '.'; a trailing slash is dropped. path may end with NUL.
 func ConcatPaths(dir string, path []byte) string {
-	if len(dir)+len(path)+1 > maxPath {
-		return "/PATH_TOO_LONG"
-	}
-	relative := len(path) != 0 && path[0] != '/'
-	path = trimNul(path)
-	buf := make([]byte, 0, len(dir)+len(path))
-	if relative {
-		buf = append(buf, dir...)
-	}
-	return string(sanitizePath(buf, path))
+	return string(AppendConcatPaths(make([]byte, 0, len(dir)+len(path)), dir, 0, path))
 }
 
 // AppendConcatPaths appends to dst what ConcatPaths returns for the

@@ -156,8 +156,8 @@ func describeDiff(d lineDiff) string {
 
 // divergentEventFilters select, per capture, the events on which sysdig
 // prints garbage that knownDivergences explains; filters on the fields
-// involved select them differently, so TestFilters leaves them out of the
-// comparison (in sysdig_inspect_502Error: haproxy's sendmsg calls on its
+// involved select them differently and -p prints them differently, so
+// TestFilters and TestFields leave them out of the comparison (in sysdig_inspect_502Error: haproxy's sendmsg calls on its
 // bound UDP socket).
 var divergentEventFilters = map[string]string{
 	"sysdig_inspect_502Error.scap": "thread.tid=13969 and fd.num=8",
