@@ -234,3 +234,6 @@ func (t ParamType) String() string {
 	}
 	return "<NA>"
 }
+
+// FlagsName returns the name of the flag or enum table of p (e.g. "file_flags"), or "".
+func (p *Param) FlagsName() string { return p.flagsName }

@@ -1,0 +1,309 @@
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+
+	"github.com/syscope/syscope/scap"
+)
+
+// Options configure a capture. The zero value captures everything with a snaplen of 80.
+type Options struct {
+	Snaplen    int      // bytes of I/O buffers to copy (sysdig's -s); 0 means 80
+	Pid        int      // only this process (thread group), if not 0
+	Comm       string   // only threads with this command name, if not empty
+	Cgroups    []string // only tasks under these cgroup v2 directories, if any
+	Switch     bool     // also capture context switches
+	RingSize   int      // ring buffer bytes (a power of two); 0 means 16 MiB
+	WakeupSize int      // bytes queued before the reader is woken; 0 means 1 MiB
+}
+
+// Stats counts records seen by the kernel side.
+type Stats struct {
+	Emitted uint64 // records written to the ring buffer
+	Dropped uint64 // records lost because the ring buffer was full
+}
+
+// Probe is a loaded and attached capture probe.
+type Probe struct {
+	objs    probeObjects
+	links   []link.Link
+	rd      *ringbuf.Reader
+	rec     ringbuf.Record
+	conv    *converter
+	cgfds   []*os.File
+	stop    atomic.Bool
+}
+
+// ErrNotSupported wraps every reason the probe cannot run on this machine.
+var ErrNotSupported = errors.New("live capture is not available")
+
+// Check reports why live capture cannot work here, naming what is missing, or nil.
+func Check() error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("%w: run as root (eBPF needs CAP_BPF and CAP_PERFMON; current uid is %d)", ErrNotSupported, os.Geteuid())
+	}
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		return fmt.Errorf("%w: the kernel has no BTF (/sys/kernel/btf/vmlinux is missing; it needs CONFIG_DEBUG_INFO_BTF=y)", ErrNotSupported)
+	}
+	return nil
+}
+
+// Open loads the probe, configures it and attaches it. Close it when done.
+func Open(o Options) (*Probe, error) {
+	if err := Check(); err != nil {
+		return nil, err
+	}
+	if o.Snaplen <= 0 {
+		o.Snaplen = 80
+	}
+	if o.Snaplen > maxSnaplen {
+		return nil, fmt.Errorf("snaplen %d is too large: at most %d bytes", o.Snaplen, maxSnaplen)
+	}
+	if o.RingSize == 0 {
+		o.RingSize = 16 << 20
+	}
+	if o.WakeupSize == 0 {
+		o.WakeupSize = 1 << 20
+	}
+	if o.WakeupSize > o.RingSize/2 {
+		o.WakeupSize = o.RingSize / 2
+	}
+	// Harmless where memlock is not limited; needed on kernels before 5.11.
+	_ = rlimit.RemoveMemlock()
+
+	spec, err := loadProbe()
+	if err != nil {
+		return nil, err
+	}
+	p := &Probe{}
+	vars := map[string]any{
+		"tracer_tgid":  uint32(os.Getpid()),
+		"only_tgid":    uint32(o.Pid),
+		"snaplen":      uint32(o.Snaplen),
+		"emit_switch":  boolU32(o.Switch),
+		"ncgroups":     uint32(len(o.Cgroups)),
+		"wakeup_bytes": uint64(o.WakeupSize),
+	}
+	if o.Comm != "" {
+		var comm [16]byte
+		copy(comm[:15], o.Comm)
+		vars["only_comm"] = comm
+	}
+	for name, v := range vars {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return nil, fmt.Errorf("configuring the probe (%s): %w", name, err)
+		}
+	}
+	if len(o.Cgroups) > 16 {
+		return nil, fmt.Errorf("at most 16 cgroups can be captured at once, got %d", len(o.Cgroups))
+	}
+	spec.Maps["events"].MaxEntries = uint32(o.RingSize)
+	ncpu, err := possibleCPUs()
+	if err != nil {
+		return nil, err
+	}
+	spec.Maps["scratch"].MaxEntries = uint32(ncpu)
+	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("%w: the kernel's verifier rejected the probe: %v", ErrNotSupported, lastLines(fmt.Sprintf("%+v", ve), 20))
+		}
+		if errors.Is(err, unix.EPERM) {
+			return nil, fmt.Errorf("%w: loading eBPF programs is not permitted (%v); run as root, and check kernel.unprivileged_bpf_disabled and lockdown", ErrNotSupported, err)
+		}
+		return nil, fmt.Errorf("%w: loading the probe: %v", ErrNotSupported, err)
+	}
+	if err := p.configure(o); err != nil {
+		p.Close()
+		return nil, err
+	}
+	progs := []*ebpf.Program{p.objs.SysEnter, p.objs.SysExit, p.objs.SchedProcessExit, p.objs.SignalDeliver}
+	if o.Switch {
+		progs = append(progs, p.objs.SchedSwitch)
+	}
+	p.conv.bootOff = bootOffset()
+	for _, prog := range progs {
+		l, err := link.AttachTracing(link.TracingOptions{Program: prog})
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("%w: attaching %s: %v", ErrNotSupported, prog, err)
+		}
+		p.links = append(p.links, l)
+	}
+	if p.rd, err = ringbuf.NewReader(p.objs.Events); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("opening the ring buffer: %w", err)
+	}
+	return p, nil
+}
+
+// configure fills the per-syscall table and the cgroup filter.
+func (p *Probe) configure(o Options) error {
+	p.conv = newConverter(o.Snaplen)
+	for nr := range maxSyscalls {
+		sc := p.conv.sysconf(nr)
+		if err := p.objs.Sysconfs.Put(uint32(nr), sc); err != nil {
+			return fmt.Errorf("configuring syscall %d: %w", nr, err)
+		}
+	}
+	for i, dir := range o.Cgroups {
+		f, err := os.Open(dir)
+		if err != nil {
+			return fmt.Errorf("cgroup filter: %w", err)
+		}
+		p.cgfds = append(p.cgfds, f)
+		if err := p.objs.Cgroups.Put(uint32(i), uint32(f.Fd())); err != nil {
+			return fmt.Errorf("cgroup filter %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// Stats returns the kernel-side counters, summed over CPUs.
+func (p *Probe) Stats() (Stats, error) {
+	var s Stats
+	for i, dst := range []*uint64{&s.Emitted, &s.Dropped} {
+		var per []uint64
+		if err := p.objs.Counters.Lookup(uint32(i), &per); err != nil {
+			return s, err
+		}
+		for _, v := range per {
+			*dst += v
+		}
+	}
+	return s, nil
+}
+
+// Close detaches the probe and frees its resources.
+func (p *Probe) Close() error {
+	if !p.stop.Swap(true) {
+		for _, l := range p.links {
+			l.Close()
+		}
+	}
+	if p.rd != nil {
+		p.rd.Close()
+	}
+	for _, f := range p.cgfds {
+		f.Close()
+	}
+	return p.objs.Close()
+}
+
+// Next reads the next event into ev, waiting for one. Its slices are valid until the
+// next call. After Stop, it returns the events still queued, then io.EOF.
+func (p *Probe) Next(ev *scap.Event) error {
+	for {
+		stopping := p.stop.Load()
+		b, err := p.readRecord(50 * time.Millisecond)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if stopping {
+				return io.EOF
+			}
+			continue
+		}
+		if errors.Is(err, ringbuf.ErrClosed) {
+			return io.EOF
+		}
+		if err != nil {
+			return fmt.Errorf("reading the ring buffer: %w", err)
+		}
+		return p.conv.convert(b, ev)
+	}
+}
+
+// Stop detaches the probe so that no new events are produced; Next then returns what
+// is still queued, and io.EOF. It is safe to call from another goroutine.
+func (p *Probe) Stop() {
+	if p.stop.Swap(true) {
+		return
+	}
+	for _, l := range p.links {
+		l.Close()
+	}
+}
+
+// readRecord waits up to d for the next record and returns its bytes, valid until the next call.
+// It returns os.ErrDeadlineExceeded when nothing came.
+func (p *Probe) readRecord(d time.Duration) ([]byte, error) {
+	p.rd.SetDeadline(time.Now().Add(d))
+	if err := p.rd.ReadInto(&p.rec); err != nil {
+		return nil, err
+	}
+	return p.rec.RawSample, nil
+}
+
+func boolU32(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// bootOffset is the epoch time of the monotonic clock's zero, so that
+// monotonic + bootOffset is an epoch timestamp.
+func bootOffset() uint64 {
+	var rt, mono unix.Timespec
+	best := int64(-1)
+	var off int64
+	// Take the tightest of a few samples.
+	for range 5 {
+		var m1, m2 unix.Timespec
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &m1)
+		unix.ClockGettime(unix.CLOCK_REALTIME, &rt)
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &m2)
+		span := m2.Nano() - m1.Nano()
+		if best < 0 || span < best {
+			best = span
+			mono = m1
+			off = rt.Nano() - (m1.Nano() + span/2)
+		}
+	}
+	_ = mono
+	return uint64(off)
+}
+
+func possibleCPUs() (int, error) {
+	b, err := os.ReadFile("/sys/devices/system/cpu/possible")
+	if err != nil {
+		return runtime.NumCPU(), nil
+	}
+	// e.g. "0-3" or "0"
+	s := strings.TrimSpace(string(b))
+	n := 0
+	for _, part := range strings.Split(s, ",") {
+		var lo, hi int
+		if _, err := fmt.Sscanf(part, "%d-%d", &lo, &hi); err == nil {
+			if hi+1 > n {
+				n = hi + 1
+			}
+		} else if _, err := fmt.Sscanf(part, "%d", &lo); err == nil && lo+1 > n {
+			n = lo + 1
+		}
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("cannot parse /sys/devices/system/cpu/possible: %q", s)
+	}
+	return n, nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,218 @@
+package probe
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"unsafe"
+)
+
+// Offsets in struct taskinfo, from the generated Go type.
+var (
+	taskinfoLen   = int(unsafe.Sizeof(probeTaskinfo{}))
+	taskTid       = int(unsafe.Offsetof(probeTaskinfo{}.Tid))
+	taskPid       = int(unsafe.Offsetof(probeTaskinfo{}.Pid))
+	taskPtid      = int(unsafe.Offsetof(probeTaskinfo{}.Ptid))
+	taskVtid      = int(unsafe.Offsetof(probeTaskinfo{}.Vtid))
+	taskVpid      = int(unsafe.Offsetof(probeTaskinfo{}.Vpid))
+	taskPgid      = int(unsafe.Offsetof(probeTaskinfo{}.Pgid))
+	taskFdlimit   = int(unsafe.Offsetof(probeTaskinfo{}.Fdlimit))
+	taskCg2       = int(unsafe.Offsetof(probeTaskinfo{}.Cg2))
+	taskCgmem     = int(unsafe.Offsetof(probeTaskinfo{}.Cgmem))
+	taskVM        = int(unsafe.Offsetof(probeTaskinfo{}.Vm))
+	taskUID       = int(unsafe.Offsetof(probeTaskinfo{}.Uid))
+	taskGID       = int(unsafe.Offsetof(probeTaskinfo{}.Gid))
+	taskLoginUID  = int(unsafe.Offsetof(probeTaskinfo{}.Loginuid))
+	taskTTY       = int(unsafe.Offsetof(probeTaskinfo{}.Tty))
+	taskPidnsLvl  = int(unsafe.Offsetof(probeTaskinfo{}.PidnsLevel))
+	taskFlags     = int(unsafe.Offsetof(probeTaskinfo{}.Flags))
+	taskComm      = int(unsafe.Offsetof(probeTaskinfo{}.Comm))
+	vmMajFlt      = int(unsafe.Offsetof(probeVminfo{}.MajFlt))
+	vmMinFlt      = int(unsafe.Offsetof(probeVminfo{}.MinFlt))
+	vmSize        = int(unsafe.Offsetof(probeVminfo{}.VmSize))
+	vmRSS         = int(unsafe.Offsetof(probeVminfo{}.VmRss))
+	vmSwap        = int(unsafe.Offsetof(probeVminfo{}.VmSwap))
+	childInPidns  = uint64(1 << 29) // PPM_CL_CHILD_IN_PIDNS
+	argsEnvMaxLen = 4096
+)
+
+// taskParam writes one parameter of a clone/fork/execve exit from the task items:
+// the taskinfo, then the argument area, then the environment area.
+func (c *converter) taskParam(o *op) {
+	r := &c.rec
+	ti := r.item(o.item)
+	if len(ti) < taskinfoLen {
+		ti = make0Task()
+	}
+	args := trimArea(r.item(o.item + 1))
+	env := trimArea(r.item(o.item + 2))
+	i64 := func(off int) uint64 { return le.Uint64(ti[off:]) }
+	u32 := func(off int) uint32 { return le.Uint32(ti[off:]) }
+	switch o.arg {
+	case tExe:
+		exe := args
+		if i := indexNul(exe); i >= 0 {
+			exe = exe[:i]
+		}
+		c.putString(exe)
+	case tArgs:
+		rest := []byte(nil)
+		if i := indexNul(args); i >= 0 {
+			rest = args[i+1:]
+		}
+		c.putBytes(rest)
+	case tEnv:
+		c.putBytes(env)
+	case tTid:
+		c.putU64(i64(taskTid))
+	case tPid:
+		c.putU64(i64(taskPid))
+	case tPtid:
+		c.putU64(i64(taskPtid))
+	case tVtid:
+		c.putU64(i64(taskVtid))
+	case tVpid:
+		c.putU64(i64(taskVpid))
+	case tPgid:
+		c.putU64(i64(taskPgid))
+	case tFdlimit:
+		c.putU64(i64(taskFdlimit))
+	case tMajflt:
+		c.putU64(i64(taskVM + vmMajFlt))
+	case tMinflt:
+		c.putU64(i64(taskVM + vmMinFlt))
+	case tVMSize:
+		c.putU32(u32(taskVM + vmSize))
+	case tVMRSS:
+		c.putU32(u32(taskVM + vmRSS))
+	case tVMSwap:
+		c.putU32(u32(taskVM + vmSwap))
+	case tComm:
+		c.putString(ti[taskComm : taskComm+16])
+	case tCgroups:
+		c.putBytes(c.cg.lookup(int(le.Uint64(ti[taskTid:])), i64(taskCg2), i64(taskCgmem)))
+	case tTTY:
+		var tty uint32
+		if t := u32(taskTTY); t != 0 {
+			tty = encodeDev(t)
+		}
+		c.putU32(tty)
+	case tLoginUID:
+		c.putU32(u32(taskLoginUID))
+	case tUID:
+		c.putU32(u32(taskUID))
+	case tGID:
+		c.putU32(u32(taskGID))
+	case tCloneFlags:
+		var raw uint64
+		switch c.sys[r.nr()].name {
+		case "clone":
+			raw = r.args[0]
+		case "clone3":
+			if b := r.item(o.item2); len(b) >= 8 {
+				raw = le.Uint64(b)
+			}
+		}
+		f := Convert("clone_flags", raw)
+		if u32(taskPidnsLvl) != 0 || u32(taskFlags) != 0 {
+			f |= childInPidns
+		}
+		c.putU32(uint32(f))
+	}
+}
+
+var zeroTask []byte
+
+func make0Task() []byte {
+	if zeroTask == nil {
+		zeroTask = make([]byte, taskinfoLen)
+	}
+	return zeroTask
+}
+
+// trimArea returns an argument or environment area as the driver stores it: at most
+// 4096 bytes, the last one a NUL.
+func trimArea(b []byte) []byte {
+	if len(b) > argsEnvMaxLen {
+		b = b[:argsEnvMaxLen]
+	}
+	if len(b) > 0 && b[len(b)-1] != 0 {
+		b[len(b)-1] = 0
+	}
+	return b
+}
+
+// cgroupCache maps a task's cgroup ids to its cgroups parameter ("cpu=/path\0...").
+type cgroupCache struct {
+	m map[[2]uint64][]byte
+}
+
+func newCgroupCache() *cgroupCache { return &cgroupCache{m: map[[2]uint64][]byte{}} }
+
+// lookup returns the cgroups param of thread tid whose v2 and v1-memory cgroup ids are
+// given. The first time a pair of ids is seen, it reads /proc/<tid>/cgroup.
+func (c *cgroupCache) lookup(tid int, cg2, cgmem uint64) []byte {
+	key := [2]uint64{cg2, cgmem}
+	if b, ok := c.m[key]; ok {
+		return b
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", tid))
+	if err != nil {
+		// The task is gone: nothing is known but that it existed. Don't cache.
+		return nil
+	}
+	v := formatCgroups(b)
+	c.m[key] = v
+	return v
+}
+
+// subsysOrder is the kernel's order of cgroup controllers, in which the driver lists them.
+var subsysOrder = []string{"cpuset", "cpu", "cpuacct", "io", "blkio", "memory", "devices", "freezer",
+	"net_cls", "perf_event", "net_prio", "hugetlb", "pids", "rdma", "misc"}
+
+// formatCgroups converts /proc/PID/cgroup to the driver's list of "controller=path"
+// strings, each NUL-terminated. On a cgroup v2-only host, the controllers enabled at
+// the root all have the v2 path.
+func formatCgroups(proc []byte) []byte {
+	paths := map[string]string{}
+	var v2 string
+	hasV2 := false
+	sc := bufio.NewScanner(bytes.NewReader(proc))
+	for sc.Scan() {
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[0] == "0" && parts[1] == "" {
+			v2, hasV2 = parts[2], true
+			continue
+		}
+		for _, ctrl := range strings.Split(parts[1], ",") {
+			if ctrl == "blkio" {
+				ctrl = "io"
+			}
+			if !strings.HasPrefix(ctrl, "name=") {
+				paths[ctrl] = parts[2]
+			}
+		}
+	}
+	if len(paths) == 0 && hasV2 {
+		if b, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+			for _, ctrl := range strings.Fields(string(b)) {
+				paths[ctrl] = v2
+			}
+		}
+	}
+	var out []byte
+	for _, ctrl := range subsysOrder {
+		if p, ok := paths[ctrl]; ok {
+			out = append(out, ctrl...)
+			out = append(out, '=')
+			out = append(out, p...)
+			out = append(out, 0)
+		}
+	}
+	return out
+}
