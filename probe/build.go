@@ -537,16 +537,15 @@ func (c *converter) sockopt(o *op) {
 	}
 }
 
-// appendSockoptVal encodes a sockopt value as a PT_DYN: errno for SO_ERROR, a
-// relative time for SO_RCVTIMEO/SO_SNDTIMEO, u64 for SO_COOKIE, u32 for the
-// other SOL_SOCKET integers, and raw bytes for the rest.
+// appendSockoptVal encodes a sockopt value as the driver's PT_DYN: errno for
+// SO_ERROR, u64 for SO_COOKIE, u32 for the SOL_SOCKET options the driver reads as
+// integers, and the raw bytes for the rest. (The driver built against kernel
+// headers since 5.1 has no SO_RCVTIMEO/SO_SNDTIMEO/SO_TIMESTAMP* cases: raw bytes.)
 func appendSockoptVal(b []byte, level, name int64, val []byte, ret int64) []byte {
 	const (
-		solSocket  = 1
-		soError    = 4
-		soRcvtimeo = 20
-		soSndtimeo = 21
-		soCookie   = 57
+		solSocket = 1
+		soError   = 4
+		soCookie  = 57
 	)
 	if ret < 0 || len(val) == 0 {
 		return append(b, 0) // PPM_SOCKOPT_IDX_UNKNOWN, no bytes
@@ -554,19 +553,23 @@ func appendSockoptVal(b []byte, level, name int64, val []byte, ret int64) []byte
 	if level == solSocket {
 		switch {
 		case name == soError && len(val) >= 4:
-			b = append(b, 1)
+			b = append(b, 1) // PPM_SOCKOPT_IDX_ERRNO
 			return le.AppendUint64(b, uint64(-int64(int32(le.Uint32(val)))))
-		case (name == soRcvtimeo || name == soSndtimeo) && len(val) >= 16:
-			b = append(b, 4)
-			return le.AppendUint64(b, le.Uint64(val)*1e9+le.Uint64(val[8:])*1e3)
 		case name == soCookie && len(val) >= 8:
-			b = append(b, 3)
+			b = append(b, 3) // PPM_SOCKOPT_IDX_UINT64
 			return le.AppendUint64(b, le.Uint64(val))
-		case len(val) >= 4:
-			b = append(b, 2)
+		case name >= 0 && name < 64 && sockoptU32&(1<<name) != 0 && len(val) >= 4:
+			b = append(b, 2) // PPM_SOCKOPT_IDX_UINT32
 			return le.AppendUint32(b, le.Uint32(val))
 		}
 	}
 	b = append(b, 0)
 	return append(b, val...)
 }
+
+// sockoptU32 has a bit set for each SOL_SOCKET option (x86_64 numbers) whose
+// value the driver stores as a u32.
+const sockoptU32 uint64 = 1<<1 | 1<<2 | 1<<3 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<11 | 1<<12 |
+	1<<14 | 1<<15 | 1<<16 | 1<<18 | 1<<19 | 1<<22 | 1<<23 | 1<<24 | 1<<25 | 1<<27 | 1<<30 | 1<<31 |
+	1<<32 | 1<<33 | 1<<34 | 1<<36 | 1<<38 | 1<<39 | 1<<40 | 1<<41 | 1<<42 | 1<<43 | 1<<44 | 1<<45 |
+	1<<46 | 1<<47 | 1<<48 | 1<<49

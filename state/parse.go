@@ -64,6 +64,21 @@ func u32(b []byte) uint32 {
 	return le.Uint32(b)
 }
 
+// unum reads an unsigned parameter of any width (PT_FLAGS8 is one byte, PT_FLAGS16 two...).
+func unum(b []byte) uint64 {
+	switch len(b) {
+	case 1:
+		return uint64(b[0])
+	case 2:
+		return uint64(le.Uint16(b))
+	case 4:
+		return uint64(le.Uint32(b))
+	case 8:
+		return le.Uint64(b)
+	}
+	return 0
+}
+
 // savedEvent is a copy of an enter event, kept until its exit event arrives.
 type savedEvent struct {
 	typ  event.Type
@@ -817,7 +832,7 @@ func (s *State) parseFcntlExit(e *Event) {
 	if res < 0 || enter == nil {
 		return
 	}
-	if cmd := u32(enter.param(1)); cmd == ppmFDupFD || cmd == ppmFDupFDCloexec {
+	if cmd := unum(enter.param(1)); cmd == ppmFDupFD || cmd == ppmFDupFDCloexec {
 		e.FD = t.addFD(res, e.FD)
 	}
 }

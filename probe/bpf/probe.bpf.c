@@ -852,12 +852,12 @@ static __always_inline int on_syscall(struct pt_regs *regs, long id, long ret, _
 		struct rec_hdr hs = {};
 		hdr_init(&hs, pid_tgid, kind, id);
 		hs.ret = ret;
-		hs.args[0] = BPF_CORE_READ(regs, di);
-		hs.args[1] = BPF_CORE_READ(regs, si);
-		hs.args[2] = BPF_CORE_READ(regs, dx);
-		hs.args[3] = BPF_CORE_READ(regs, r10);
-		hs.args[4] = BPF_CORE_READ(regs, r8);
-		hs.args[5] = BPF_CORE_READ(regs, r9);
+		hs.args[0] = regs->di;
+		hs.args[1] = regs->si;
+		hs.args[2] = regs->dx;
+		hs.args[3] = regs->r10;
+		hs.args[4] = regs->r8;
+		hs.args[5] = regs->r9;
 		output(&hs, sizeof(hs));
 		return 0;
 	}
@@ -869,12 +869,12 @@ static __always_inline int on_syscall(struct pt_regs *regs, long id, long ret, _
 	__builtin_memset(h, 0, sizeof(*h));
 	hdr_init(h, pid_tgid, kind, id);
 	h->ret = ret;
-	h->args[0] = BPF_CORE_READ(regs, di);
-	h->args[1] = BPF_CORE_READ(regs, si);
-	h->args[2] = BPF_CORE_READ(regs, dx);
-	h->args[3] = BPF_CORE_READ(regs, r10);
-	h->args[4] = BPF_CORE_READ(regs, r8);
-	h->args[5] = BPF_CORE_READ(regs, r9);
+	h->args[0] = regs->di;
+	h->args[1] = regs->si;
+	h->args[2] = regs->dx;
+	h->args[3] = regs->r10;
+	h->args[4] = regs->r8;
+	h->args[5] = regs->r9;
 
 	s->ic.off = sizeof(*h);
 	s->ic.ret = ret;
@@ -897,7 +897,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	long id = BPF_CORE_READ(regs, orig_ax);
+	long id = regs->orig_ax;
 	return on_syscall(regs, id, ret, KIND_EXIT);
 }
 
