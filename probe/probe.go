@@ -38,13 +38,13 @@ type Stats struct {
 
 // Probe is a loaded and attached capture probe.
 type Probe struct {
-	objs    probeObjects
-	links   []link.Link
-	rd      *ringbuf.Reader
-	rec     ringbuf.Record
-	conv    *converter
-	cgfds   []*os.File
-	stop    atomic.Bool
+	objs  probeObjects
+	links []link.Link
+	rd    *ringbuf.Reader
+	rec   ringbuf.Record
+	conv  *converter
+	cgfds []*os.File
+	stop  atomic.Bool
 }
 
 // ErrNotSupported wraps every reason the probe cannot run on this machine.
