@@ -38,8 +38,20 @@ type Options struct {
 	Limit       int64 // -W
 	EventLimit  int64 // -e
 	Filter      string
-	Chisel      string
 	ListChisels bool
+	// Chisels are the -c options, in order; FilterArgs the non-option
+	// arguments (Filter joins them), from which a chisel may take its
+	// arguments (see chisel.go).
+	Chisels    []ChiselOpt
+	FilterArgs []string
+	ChiselInfo string   // -i
+	ChiselDirs []string // --chisel-dir
+	chisels    *chiselSet
+	// Live capture filters applied in the kernel.
+	Pid        int
+	Comm       string
+	Containers []string
+	Cgroups    []string
 }
 
 // option describes one sysdig option.
@@ -97,10 +109,27 @@ func init() {
 		{'W', "limit", 1, func(o *Options, a string) error { return setInt(&o.Limit, a, "-W") }},
 		{'w', "writefile", 1, func(o *Options, a string) error { o.WriteFile = a; return nil }},
 		{'z', "compress", 0, func(o *Options, _ string) error { o.Compress = true; return nil }},
-		{'c', "chisel", 1, func(o *Options, a string) error { o.Chisel = a; return nil }},
+		{'c', "chisel", 1, func(o *Options, a string) error { o.Chisels = append(o.Chisels, ChiselOpt{Name: a}); return nil }},
+		{'i', "chisel-info", 1, func(o *Options, a string) error { o.ChiselInfo = a; return nil }},
+		{0, "chisel-dir", 1, func(o *Options, a string) error { o.ChiselDirs = append(o.ChiselDirs, a); return nil }},
 		{0, "unbuffered", 0, func(o *Options, _ string) error { o.Unbuffered = true; return nil }},
 		{0, "version", 0, func(o *Options, _ string) error { o.Version = true; return nil }},
 		{0, "list-chisels", 0, func(o *Options, _ string) error { o.ListChisels = true; return nil }},
+		// sysdig's -B selects its eBPF probe; syscope always captures with eBPF, so it
+		// (and --modern-bpf) are accepted and change nothing.
+		{'B', "bpf", 2, func(o *Options, _ string) error { return nil }},
+		{0, "modern-bpf", 0, func(o *Options, _ string) error { return nil }},
+		{0, "pid", 1, func(o *Options, a string) error {
+			n, err := strconv.Atoi(a)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("invalid --pid %q: expected a process id", a)
+			}
+			o.Pid = n
+			return nil
+		}},
+		{0, "comm", 1, func(o *Options, a string) error { o.Comm = a; return nil }},
+		{0, "container", 1, func(o *Options, a string) error { o.Containers = append(o.Containers, a); return nil }},
+		{0, "cgroup", 1, func(o *Options, a string) error { o.Cgroups = append(o.Cgroups, a); return nil }},
 	}
 }
 
@@ -185,7 +214,7 @@ func Parse(args []string) (*Options, error) {
 			if opt == nil {
 				return nil, fmt.Errorf("unrecognized option '--%s' (see syscope --help)", name)
 			}
-			if opt.hasArg == 1 && !hasVal {
+			if opt.hasArg == 1 && !hasVal { // an optional argument (2) must be attached: --bpf=PATH
 				if i+1 >= len(args) {
 					return nil, fmt.Errorf("option '--%s' requires an argument", name)
 				}
@@ -195,6 +224,7 @@ func Parse(args []string) (*Options, error) {
 			if err := opt.handler(o, val); err != nil {
 				return nil, err
 			}
+			o.noteChisel(opt, args[i+1:], len(rest))
 			continue
 		}
 		if len(a) < 2 || a[0] != '-' {
@@ -213,7 +243,7 @@ func Parse(args []string) (*Options, error) {
 				continue
 			}
 			val := a[j+1:]
-			if val == "" {
+			if val == "" && opt.hasArg == 1 {
 				if i+1 >= len(args) {
 					return nil, fmt.Errorf("option requires an argument -- '%c'", a[j])
 				}
@@ -223,9 +253,11 @@ func Parse(args []string) (*Options, error) {
 			if err := opt.handler(o, val); err != nil {
 				return nil, err
 			}
+			o.noteChisel(opt, args[i+1:], len(rest))
 			break
 		}
 	}
+	o.FilterArgs = rest
 	o.Filter = strings.Join(rest, " ")
 	return o, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/syscope/syscope/chisel"
 	"github.com/syscope/syscope/event"
 	"github.com/syscope/syscope/field"
 	"github.com/syscope/syscope/filter"
@@ -43,6 +44,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "syscope: %s is not available in this version\n", flag)
 		return 1
 	}
+	cs, done, code := chiselMain(o, stdout, stderr)
+	if done {
+		return code
+	}
+	if cs != nil {
+		defer cs.close()
+	}
 	var flt *filter.Filter
 	if o.Filter != "" {
 		var err error
@@ -51,19 +59,19 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	if o.Chisel != "" || o.ListChisels {
-		fmt.Fprintln(stderr, "syscope: chisels are not available in this version")
-		return 1
-	}
-	if o.ReadFile == "" {
-		fmt.Fprintln(stderr, "syscope: live capture is not available in this version: read a capture file with -r FILE")
-		return 1
-	}
+	o.chisels = cs
 	if err := run(o, flt, stdout, stderr); err != nil {
+		var ee *chisel.ExitError
+		if errors.As(err, &ee) {
+			return ee.Code
+		}
 		fmt.Fprintf(stderr, "syscope: %v\n", err)
-		return 1
+		code = 1
 	}
-	return 0
+	if next, ok := cs.nextRun(); ok {
+		return Main(next, stdout, stderr) // sysdig.run_app: run again
+	}
+	return code
 }
 
 func bufFmt(o *Options) field.BufFmt {
@@ -118,14 +126,16 @@ func printFilterError(w io.Writer, err error) {
 }
 
 func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
-	r, err := scap.Open(o.ReadFile)
+	src, meta, err := openSource(o, stderr)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
+	defer src.Close()
 	st := state.New()
-	st.LoadMetadata(r.Metadata())
-	r.OnMetadata = st.LoadMetadata
+	st.LoadMetadata(meta)
+	if r, ok := src.(*scap.Reader); ok {
+		r.OnMetadata = st.LoadMetadata
+	}
 
 	var w *scap.Writer
 	if o.WriteFile != "" {
@@ -138,7 +148,7 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 	ctx := field.NewCtx(st)
 	ctx.TimeMode = o.TimeType
 	ctx.R.BufFmt = bufFmt(o)
-	if !o.Verbose {
+	if !o.Verbose && o.chisels == nil {
 		ctx.R.MaxLen = 80
 	}
 	fm, err := format.New(outputFormat(o), o.JSON)
@@ -172,11 +182,20 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 			keep = match
 		}
 	}
-	for {
+	cs := o.chisels
+	var chErr error
+	if cs != nil {
+		if o.DisplayFlt {
+			flt = nil // with -d, sysdig gives the chisels every event
+		}
+		chErr = cs.init(st, ctx, out, flt)
+		keep = cs.keep()
+	}
+	for chErr == nil {
 		if o.NumEvents >= 0 && n == o.NumEvents {
 			break
 		}
-		err := r.Next(&raw)
+		err := src.Next(&raw)
 		if err == io.EOF {
 			break
 		}
@@ -199,6 +218,9 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 		}
 		started = true
 		if !st.ProcessFiltered(&ev, keep) {
+			if cs != nil {
+				chErr = cs.dropped(&ev)
+			}
 			continue
 		}
 		if start == 0 {
@@ -211,6 +233,13 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 			if err := w.WriteEvent(&raw); err != nil {
 				return err
 			}
+		}
+		if cs != nil {
+			var stop bool
+			if stop, chErr = cs.event(&ev); stop {
+				break
+			}
+			continue
 		}
 		if summary != nil {
 			summary.add(&raw)
@@ -237,6 +266,11 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 			out.Flush()
 		}
 	}
+	if cs != nil {
+		if chErr = cs.end(chErr); chErr != nil {
+			return chErr
+		}
+	}
 	if err := out.Flush(); err != nil {
 		return err
 	}
@@ -247,6 +281,14 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 	}
 	if o.Verbose && o.ReadFile != "" {
 		fmt.Fprintf(stderr, "Driver Events:0\nDriver Drops:0\nSuppressed by Comm:0\n")
+	}
+	if l, ok := src.(*liveSource); ok {
+		l.Close() // stop and drain before reading the final counters
+		if o.Verbose || o.Summary {
+			if s, err := l.Stats(); err == nil {
+				fmt.Fprintf(stderr, "Driver Events:%d\nDriver Drops:%d\n", s.Emitted, s.Dropped)
+			}
+		}
 	}
 	if summary != nil {
 		summary.print(stdout)
@@ -359,5 +401,11 @@ The filter is sysdig's filter language, e.g.
                                 selects events before they update the state)
  -N                             accepted for compatibility, ignored
  --unbuffered                   flush every line
+ -c <chisel> [args], --chisel   run a chisel (a sysdig Lua chisel, or a built-in);
+                                its arguments are the next word, the rest is the filter
+ -cl, --list-chisels            list the chisels, by category
+ -i <chisel>, --chisel-info     describe a chisel and its arguments
+ --chisel-dir=<dir>             also look for chisels in <dir> (after ./chisels,
+                                ~/.chisels, $SYSDIG_CHISEL_DIR, $SYSCOPE_CHISEL_DIR)
  -h, --help                     this help
 `

@@ -56,9 +56,9 @@ search ns.svc.cluster.local svc.cluster.local cluster.local localdomain
 nameserver 10.77.0.1
 options ndots:5 timeout:$TIMEOUT attempts:$ATTEMPTS single-request
 CONF
-	ip netns exec sc-dns "$DNSD" -listen 127.0.0.1:5353 -ignore localdomain 2>"$LAB_DIR/upstream.log" &
+	ip netns exec sc-dns "$DNSD" -listen 127.0.0.1:5353 -ignore localdomain </dev/null >/dev/null 2>"$LAB_DIR/upstream.log" &
 	echo $! > "$LAB_DIR/upstream.pid"
-	ip netns exec sc-dns "$DNSD" -listen 10.77.0.1:53 -cluster -upstream 127.0.0.1:5353 2>"$LAB_DIR/cluster.log" &
+	ip netns exec sc-dns "$DNSD" -listen 10.77.0.1:53 -cluster -upstream 127.0.0.1:5353 </dev/null >/dev/null 2>"$LAB_DIR/cluster.log" &
 	echo $! > "$LAB_DIR/cluster.pid"
 	for _ in $(seq 50); do
 		grep -q serving "$LAB_DIR/cluster.log" 2>/dev/null && grep -q serving "$LAB_DIR/upstream.log" 2>/dev/null && break
