@@ -83,13 +83,11 @@ func (r *record) parse(b []byte) error {
 	return nil
 }
 
-func (r *record) kind() uint8  { return r.b[recKind] }
-func (r *record) nr() uint16   { return le.Uint16(r.b[recNr:]) }
-func (r *record) tid() uint32  { return le.Uint32(r.b[recTid:]) }
-func (r *record) pid() uint32  { return le.Uint32(r.b[recPid:]) }
-func (r *record) ts() uint64   { return le.Uint64(r.b[recTs:]) }
-func (r *record) cpu() uint16  { return le.Uint16(r.b[recCPU:]) }
-func (r *record) cgid() uint64 { return le.Uint64(r.b[recCgid:]) }
+func (r *record) kind() uint8 { return r.b[recKind] }
+func (r *record) nr() uint16  { return le.Uint16(r.b[recNr:]) }
+func (r *record) tid() uint32 { return le.Uint32(r.b[recTid:]) }
+func (r *record) ts() uint64  { return le.Uint64(r.b[recTs:]) }
+func (r *record) cpu() uint16 { return le.Uint16(r.b[recCPU:]) }
 
 func (r *record) item(i int8) []byte {
 	if i < 0 || int(i) >= r.n {

@@ -188,7 +188,6 @@ type op struct {
 	item2 int8 // a second item (tuples: the user address), -1 for none
 	typ   event.ParamType
 	conv  func(uint64) uint64
-	dyn   bool
 }
 
 // source is where a parameter's value comes from.

@@ -197,20 +197,3 @@ func serverSocketQuirk(ours, theirs string) bool {
 	}
 	return garbage && fdName.ReplaceAllString(ours, m[0]) == theirs
 }
-
-func firstDiff(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y {
-			return fmt.Sprintf("line %d:\n  syscope: %s\n  sysdig:  %s", i+1, x, y)
-		}
-	}
-	return ""
-}
