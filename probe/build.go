@@ -20,20 +20,21 @@ const (
 	kindSwitch   = 4
 )
 
-// Offsets in struct rec_hdr.
+// Offsets in struct rec_hdr. A record without arguments stops at recShortLen.
 const (
-	recTs     = 0
-	recArgs   = 8
-	recRet    = 56
-	recCgid   = 64
-	recTid    = 72
-	recPid    = 76
-	recLen    = 80
-	recNr     = 84
-	recCPU    = 86
-	recKind   = 88
-	recNitems = 89
-	recHdrLen = 96
+	recTs       = 0
+	recRet      = 8
+	recCgid     = 16
+	recTid      = 24
+	recPid      = 28
+	recLen      = 32
+	recNr       = 36
+	recCPU      = 38
+	recKind     = 40
+	recNitems   = 41
+	recShortLen = 48
+	recArgs     = 48
+	recHdrLen   = 96
 )
 
 const maxRecItems = 8
@@ -51,12 +52,16 @@ type record struct {
 }
 
 func (r *record) parse(b []byte) error {
-	if len(b) < recHdrLen {
+	if len(b) < recShortLen {
 		return fmt.Errorf("%w: %d bytes", errBadRecord, len(b))
 	}
 	r.b = b
-	for i := range r.args {
-		r.args[i] = le.Uint64(b[recArgs+8*i:])
+	if len(b) >= recHdrLen {
+		for i := range r.args {
+			r.args[i] = le.Uint64(b[recArgs+8*i:])
+		}
+	} else {
+		r.args = [6]uint64{}
 	}
 	r.ret = int64(le.Uint64(b[recRet:]))
 	n := int(b[recNitems])
@@ -125,6 +130,12 @@ func (c *converter) sysconf(nr int) probeSysconf {
 	e := &c.sys[nr]
 	sc.On = 3
 	if e.enter != nil {
+		if e.enter.needsArgs() {
+			sc.On |= 4
+		}
+		if e.exit.needsArgs() {
+			sc.On |= 8
+		}
 		sc.Nenter = uint8(len(e.enter.fetch))
 		for i, f := range e.enter.fetch {
 			sc.Enter[i].Kind, sc.Enter[i].Arg, sc.Enter[i].Lenkind, sc.Enter[i].Lenarg = f.kind, f.arg, f.lenkind, f.lenarg
@@ -135,6 +146,21 @@ func (c *converter) sysconf(nr int) probeSysconf {
 		}
 	}
 	return sc
+}
+
+// needsArgs reports whether building the event reads the syscall's arguments.
+func (s *evSpec) needsArgs() bool {
+	for _, o := range s.ops {
+		switch o.src {
+		case srcArg, srcOpenMode, srcSemop, srcPtrace, srcBPF, srcQuotactl, srcSockopt:
+			return true
+		case srcTask:
+			if o.arg == tCloneFlags {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // convert decodes record b into ev. ev's slices point into the converter and are

@@ -27,12 +27,14 @@ type Options struct {
 	Cgroups    []string // only tasks under these cgroup v2 directories, if any
 	Switch     bool     // also capture context switches
 	RingSize   int      // ring buffer bytes (a power of two); 0 means 16 MiB
-	WakeupSize int      // bytes queued before the reader is woken; 0 means 1 MiB
+	// WakeupEvents is how many records a CPU produces between wake-ups of the
+	// reader (a power of two); 0 means 256. The reader also polls every 10 ms.
+	WakeupEvents int
 }
 
 // Stats counts records seen by the kernel side.
 type Stats struct {
-	Emitted uint64 // records written to the ring buffer
+	Emitted uint64 // records received from the ring buffer
 	Dropped uint64 // records lost because the ring buffer was full
 }
 
@@ -45,6 +47,7 @@ type Probe struct {
 	conv  *converter
 	cgfds []*os.File
 	stop  atomic.Bool
+	recvd atomic.Uint64
 }
 
 // ErrNotSupported wraps every reason the probe cannot run on this machine.
@@ -75,11 +78,11 @@ func Open(o Options) (*Probe, error) {
 	if o.RingSize == 0 {
 		o.RingSize = 16 << 20
 	}
-	if o.WakeupSize == 0 {
-		o.WakeupSize = 1 << 20
+	if o.WakeupEvents == 0 {
+		o.WakeupEvents = 256
 	}
-	if o.WakeupSize > o.RingSize/2 {
-		o.WakeupSize = o.RingSize / 2
+	if o.WakeupEvents&(o.WakeupEvents-1) != 0 {
+		return nil, fmt.Errorf("WakeupEvents must be a power of two, got %d", o.WakeupEvents)
 	}
 	// Harmless where memlock is not limited; needed on kernels before 5.11.
 	_ = rlimit.RemoveMemlock()
@@ -95,7 +98,7 @@ func Open(o Options) (*Probe, error) {
 		"snaplen":      uint32(o.Snaplen),
 		"emit_switch":  boolU32(o.Switch),
 		"ncgroups":     uint32(len(o.Cgroups)),
-		"wakeup_bytes": uint64(o.WakeupSize),
+		"wakeup_events": uint64(o.WakeupEvents),
 	}
 	if o.Comm != "" {
 		var comm [16]byte
@@ -174,15 +177,13 @@ func (p *Probe) configure(o Options) error {
 
 // Stats returns the kernel-side counters, summed over CPUs.
 func (p *Probe) Stats() (Stats, error) {
-	var s Stats
-	for i, dst := range []*uint64{&s.Emitted, &s.Dropped} {
-		var per []uint64
-		if err := p.objs.Counters.Lookup(uint32(i), &per); err != nil {
-			return s, err
-		}
-		for _, v := range per {
-			*dst += v
-		}
+	s := Stats{Emitted: p.recvd.Load()}
+	var per []uint64
+	if err := p.objs.Counters.Lookup(uint32(1), &per); err != nil {
+		return s, err
+	}
+	for _, v := range per {
+		s.Dropped += v
 	}
 	return s, nil
 }
@@ -208,7 +209,7 @@ func (p *Probe) Close() error {
 func (p *Probe) Next(ev *scap.Event) error {
 	for {
 		stopping := p.stop.Load()
-		b, err := p.readRecord(50 * time.Millisecond)
+		b, err := p.readRecord(10 * time.Millisecond)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			if stopping {
 				return io.EOF
@@ -221,6 +222,7 @@ func (p *Probe) Next(ev *scap.Event) error {
 		if err != nil {
 			return fmt.Errorf("reading the ring buffer: %w", err)
 		}
+		p.recvd.Add(1)
 		return p.conv.convert(b, ev)
 	}
 }

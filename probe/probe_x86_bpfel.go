@@ -25,7 +25,6 @@ type probeFileinfo struct {
 type probeRecHdr struct {
 	_      structs.HostLayout
 	Ts     uint64
-	Args   [6]uint64
 	Ret    int64
 	Cgid   uint64
 	Tid    uint32
@@ -36,6 +35,7 @@ type probeRecHdr struct {
 	Kind   uint8
 	Nitems uint8
 	Pad    [6]uint8
+	Args   [6]uint64
 }
 
 type probeScratch struct {
@@ -166,7 +166,7 @@ const (
 	probeVarUnusedRec         = "unused_rec"
 	probeVarUnusedSock        = "unused_sock"
 	probeVarUnusedTask        = "unused_task"
-	probeVarWakeupBytes       = "wakeup_bytes"
+	probeVarWakeupEvents      = "wakeup_events"
 )
 
 // loadProbe returns the embedded CollectionSpec for probe.
@@ -233,18 +233,18 @@ type probeMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probeVariableSpecs struct {
-	EmitSwitch  *ebpf.VariableSpec `ebpf:"emit_switch"`
-	Ncgroups    *ebpf.VariableSpec `ebpf:"ncgroups"`
-	OnlyComm    *ebpf.VariableSpec `ebpf:"only_comm"`
-	OnlyTgid    *ebpf.VariableSpec `ebpf:"only_tgid"`
-	Snaplen     *ebpf.VariableSpec `ebpf:"snaplen"`
-	TracerTgid  *ebpf.VariableSpec `ebpf:"tracer_tgid"`
-	UnusedConf  *ebpf.VariableSpec `ebpf:"unused_conf"`
-	UnusedFile  *ebpf.VariableSpec `ebpf:"unused_file"`
-	UnusedRec   *ebpf.VariableSpec `ebpf:"unused_rec"`
-	UnusedSock  *ebpf.VariableSpec `ebpf:"unused_sock"`
-	UnusedTask  *ebpf.VariableSpec `ebpf:"unused_task"`
-	WakeupBytes *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
+	EmitSwitch   *ebpf.VariableSpec `ebpf:"emit_switch"`
+	Ncgroups     *ebpf.VariableSpec `ebpf:"ncgroups"`
+	OnlyComm     *ebpf.VariableSpec `ebpf:"only_comm"`
+	OnlyTgid     *ebpf.VariableSpec `ebpf:"only_tgid"`
+	Snaplen      *ebpf.VariableSpec `ebpf:"snaplen"`
+	TracerTgid   *ebpf.VariableSpec `ebpf:"tracer_tgid"`
+	UnusedConf   *ebpf.VariableSpec `ebpf:"unused_conf"`
+	UnusedFile   *ebpf.VariableSpec `ebpf:"unused_file"`
+	UnusedRec    *ebpf.VariableSpec `ebpf:"unused_rec"`
+	UnusedSock   *ebpf.VariableSpec `ebpf:"unused_sock"`
+	UnusedTask   *ebpf.VariableSpec `ebpf:"unused_task"`
+	WakeupEvents *ebpf.VariableSpec `ebpf:"wakeup_events"`
 }
 
 // probeObjects contains all objects after they have been loaded into the kernel.
@@ -288,18 +288,18 @@ func (m *probeMaps) Close() error {
 //
 // It can be passed to loadProbeObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probeVariables struct {
-	EmitSwitch  *ebpf.Variable `ebpf:"emit_switch"`
-	Ncgroups    *ebpf.Variable `ebpf:"ncgroups"`
-	OnlyComm    *ebpf.Variable `ebpf:"only_comm"`
-	OnlyTgid    *ebpf.Variable `ebpf:"only_tgid"`
-	Snaplen     *ebpf.Variable `ebpf:"snaplen"`
-	TracerTgid  *ebpf.Variable `ebpf:"tracer_tgid"`
-	UnusedConf  *ebpf.Variable `ebpf:"unused_conf"`
-	UnusedFile  *ebpf.Variable `ebpf:"unused_file"`
-	UnusedRec   *ebpf.Variable `ebpf:"unused_rec"`
-	UnusedSock  *ebpf.Variable `ebpf:"unused_sock"`
-	UnusedTask  *ebpf.Variable `ebpf:"unused_task"`
-	WakeupBytes *ebpf.Variable `ebpf:"wakeup_bytes"`
+	EmitSwitch   *ebpf.Variable `ebpf:"emit_switch"`
+	Ncgroups     *ebpf.Variable `ebpf:"ncgroups"`
+	OnlyComm     *ebpf.Variable `ebpf:"only_comm"`
+	OnlyTgid     *ebpf.Variable `ebpf:"only_tgid"`
+	Snaplen      *ebpf.Variable `ebpf:"snaplen"`
+	TracerTgid   *ebpf.Variable `ebpf:"tracer_tgid"`
+	UnusedConf   *ebpf.Variable `ebpf:"unused_conf"`
+	UnusedFile   *ebpf.Variable `ebpf:"unused_file"`
+	UnusedRec    *ebpf.Variable `ebpf:"unused_rec"`
+	UnusedSock   *ebpf.Variable `ebpf:"unused_sock"`
+	UnusedTask   *ebpf.Variable `ebpf:"unused_task"`
+	WakeupEvents *ebpf.Variable `ebpf:"wakeup_events"`
 }
 
 // probePrograms contains all programs after they have been loaded into the kernel.

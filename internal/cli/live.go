@@ -74,11 +74,11 @@ func startLive(o *Options, stderr io.Writer) (*liveSource, error) {
 		return nil, fmt.Errorf("reading the system state from /proc: %w", err)
 	}
 	l := &liveSource{p: p, meta: meta, stderr: stderr, sigs: make(chan os.Signal, 1), done: make(chan struct{})}
+	signal.Notify(l.sigs, os.Interrupt, syscall.SIGTERM)
 	if o.WriteFile != "" && !o.Quiet {
 		// Also tells scripts that the capture is running.
 		fmt.Fprintf(stderr, "syscope: capturing to %s; stop with Ctrl-C\n", o.WriteFile)
 	}
-	signal.Notify(l.sigs, os.Interrupt, syscall.SIGTERM)
 	var deadline <-chan time.Time
 	if o.Duration > 0 {
 		deadline = time.After(time.Duration(o.Duration) * time.Second)

@@ -40,8 +40,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		listFields(stdout, o.Verbose)
 		return 0
 	}
-	if flag := o.unsupported(); flag != "" {
-		fmt.Fprintf(stderr, "syscope: %s is not available in this version\n", flag)
+	if o.Progress && o.ReadFile == "" {
+		fmt.Fprintln(stderr, "the -P flag cannot be used with live captures.")
 		return 1
 	}
 	cs, done, code := chiselMain(o, stdout, stderr)
@@ -133,14 +133,15 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 	defer src.Close()
 	st := state.New()
 	st.LoadMetadata(meta)
-	if r, ok := src.(*scap.Reader); ok {
-		r.OnMetadata = st.LoadMetadata
+	dump, err := newDumper(o, st)
+	if err != nil {
+		return err
 	}
-
-	var w *scap.Writer
-	if o.WriteFile != "" {
-		w, err = scap.Create(o.WriteFile, o.Compress, st.Snapshot())
-		if err != nil {
+	var prog *progress
+	r, isFile := src.(*scap.Reader)
+	if isFile {
+		r.OnMetadata = st.LoadMetadata
+		if prog, err = newProgress(o, r, stderr); err != nil {
 			return err
 		}
 	}
@@ -166,11 +167,21 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 		summary *summaryTable
 		readErr error
 		started bool
+		// A later section of the capture (see state.Restart): its leading
+		// container events do not count in evt.num, as in libsinsp.
+		restarted bool
 	)
+	if isFile {
+		r.OnSection = func(m *scap.Metadata) {
+			st.Restart(m)
+			dump.newSection()
+			started, restarted = false, true
+		}
+	}
 	if o.Summary {
 		summary = &summaryTable{}
 	}
-	quiet := o.Quiet || w != nil && !o.PrintSet
+	quiet := o.Quiet || dump != nil && !o.PrintSet
 	// A filter selects events as they are parsed (see state.ProcessFiltered);
 	// with -d it only selects the lines to print, after the state is updated.
 	var keep, display func(*state.Event) bool
@@ -197,6 +208,7 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 		}
 		err := src.Next(&raw)
 		if err == io.EOF {
+			prog.atEOF()
 			break
 		}
 		if err != nil {
@@ -205,19 +217,32 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 		}
 		ev.Info = raw.Type.Info()
 		// Container events at the head of a file are consumed while the capture is
-		// opened, as sysdig does: they update the state (and evt.num) but are not
-		// shown, counted by -n or -S, or timed by -M. They are still written with -w.
+		// opened, as sysdig does: they update the state (and evt.num, in the first
+		// section) but are not shown, counted by -n or -S, or timed by -M. With -w
+		// they are written after the tables.
 		if !started && (raw.Type == event.ContainerJsonE || raw.Type == event.ContainerJsonV2E || raw.Type == event.ContainerE) {
+			num := st.NumEvents
 			st.Process(&ev)
-			if w != nil {
-				if err := w.WriteEvent(&raw); err != nil {
-					return err
-				}
+			if restarted {
+				st.NumEvents = num
 			}
+			dump.head(&raw)
 			continue
 		}
-		started = true
-		if !st.ProcessFiltered(&ev, keep) {
+		if !started {
+			started = true
+			if err := dump.start(raw.Ts); err != nil {
+				return err
+			}
+		}
+		// Events written with -F for the state only are parsed and not shown.
+		kept := st.ProcessFiltered(&ev, keep) && raw.Flags&scap.FlagStateOnly == 0
+		if err := dump.event(&ev, kept); err != nil {
+			return err
+		}
+		// With -D, sysdig shows internal events even when the filter rejects them.
+		if !kept && (!o.Debug || ev.Info.Category&event.CatInternal == 0) {
+			prog.event(ev.Num)
 			if cs != nil {
 				chErr = cs.dropped(&ev)
 			}
@@ -229,11 +254,7 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 			break
 		}
 		n++
-		if w != nil {
-			if err := w.WriteEvent(&raw); err != nil {
-				return err
-			}
-		}
+		prog.event(ev.Num)
 		if cs != nil {
 			var stop bool
 			if stop, chErr = cs.event(&ev); stop {
@@ -271,24 +292,25 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 			return chErr
 		}
 	}
+	prog.end()
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	if w != nil {
-		if err := w.Close(); err != nil {
-			return err
-		}
+	if err := dump.close(); err != nil {
+		return err
 	}
 	if o.Verbose && o.ReadFile != "" {
 		fmt.Fprintf(stderr, "Driver Events:0\nDriver Drops:0\nSuppressed by Comm:0\n")
 	}
 	if l, ok := src.(*liveSource); ok {
-		l.Close() // stop and drain before reading the final counters
+		// The loop has drained the ring buffer (or stopped at -n); read the
+		// counters before the probe is released.
 		if o.Verbose || o.Summary {
 			if s, err := l.Stats(); err == nil {
 				fmt.Fprintf(stderr, "Driver Events:%d\nDriver Drops:%d\n", s.Emitted, s.Dropped)
 			}
 		}
+		l.Close()
 	}
 	if summary != nil {
 		summary.print(stdout)
@@ -380,6 +402,17 @@ The filter is sysdig's filter language, e.g.
  -r <file>, --readfile=<file>   read events from a capture file (plain or gzip)
  -w <file>, --writefile=<file>  write the captured events to a file (mode 0600)
  -z, --compress                 gzip the file written with -w
+ -C <MB>, --file-size=<MB>      with -w, start a new file when the file holds more than
+                                <MB> million bytes: FILE0, FILE1, ...
+ -G <secs>, --seconds=<secs>    with -w, start a new file every <secs> seconds of capture
+                                time: FILE0, FILE1, ..., or FILE as a strftime(3) pattern
+ -e <num>, --event-limit=<num>  with -w, start a new file every <num> events
+ -W <num>, --limit=<num>        with -C, -G or -e, keep at most <num> files, reusing the
+                                names in turn
+ -F, --fatfile                  with -w and a filter, also write the events the filter
+                                rejects that change the state, for the state only
+ -P, --progress                 print on stderr how much of the file was read (also on
+                                with -r and -w)
  -s <len>, --snaplen=<len>      bytes of I/O buffers to capture (default 80)
  -n <num>, --numevents=<num>    stop after <num> events
  -M <secs>                      stop after <secs> seconds of capture time

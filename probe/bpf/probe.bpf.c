@@ -70,7 +70,7 @@ struct fetch {
 };
 
 struct sysconf {
-	__u8 on;     /* bit 0: enter, bit 1: exit */
+	__u8 on;     /* bit 0: enter, bit 1: exit, bit 2: enter needs args, bit 3: exit needs args */
 	__u8 nenter;
 	__u8 nexit;
 	__u8 pad;
@@ -78,9 +78,10 @@ struct sysconf {
 	struct fetch exit[MAX_ITEMS];
 };
 
-struct rec_hdr {
+/* A record starts with the short header; records that carry arguments or items
+ * have the arguments right after it (struct rec_hdr). */
+struct rec_short {
 	__u64 ts;
-	__u64 args[6];
 	__s64 ret;
 	__u64 cgid;
 	__u32 tid;
@@ -91,6 +92,21 @@ struct rec_hdr {
 	__u8 kind;
 	__u8 nitems;
 	__u8 pad[6];
+};
+
+struct rec_hdr {
+	__u64 ts;
+	__s64 ret;
+	__u64 cgid;
+	__u32 tid;
+	__u32 pid;
+	__u32 len;
+	__u16 nr;
+	__u16 cpu;
+	__u8 kind;
+	__u8 nitems;
+	__u8 pad[6];
+	__u64 args[6];
 };
 
 struct sockinfo {
@@ -170,7 +186,7 @@ volatile const __u32 only_tgid = 0;
 volatile const __u32 snaplen = 80;
 volatile const __u32 emit_switch = 0;
 volatile const __u32 ncgroups = 0;
-volatile const __u64 wakeup_bytes = 1 << 20;
+volatile const __u64 wakeup_events = 1024; /* a power of two */
 volatile const char only_comm[16] = {};
 
 struct {
@@ -216,7 +232,8 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-/* Counters per CPU: 0 records emitted, 1 records dropped (ring full). */
+/* Counters per CPU: 0 records produced (also paces wake-ups), 1 records dropped
+ * because the ring buffer was full. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 2);
@@ -271,9 +288,18 @@ static __always_inline bool wanted(__u32 tgid)
 	return true;
 }
 
+/* Wake the reader once every wakeup_events records of a CPU. Counting in a per-CPU
+ * slot keeps the producer off the cache lines the reader writes (querying the
+ * ring's fill level would bounce them between CPUs on every event). */
 static __always_inline __u64 wake_flag(void)
 {
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	__u32 idx = 0;
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (!v)
+		return 0;
+	*v += 1;
+	if ((*v & (wakeup_events - 1)) == 0)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -282,8 +308,6 @@ static __always_inline void output(void *data, __u64 len)
 {
 	if (bpf_ringbuf_output(&events, data, len, wake_flag()))
 		count(1);
-	else
-		count(0);
 }
 
 /* Output a scratch buffer of len bytes. */
@@ -848,17 +872,39 @@ static __always_inline int on_syscall(struct pt_regs *regs, long id, long ret, _
 		return 0;
 	n = kind == KIND_ENTER ? sc->nenter : sc->nexit;
 
+	if (n == 0 && !(sc->on & (4 << kind))) {
+		/* No arguments, no items: the short header, built in the ring buffer. */
+		struct rec_short *hr = bpf_ringbuf_reserve(&events, sizeof(*hr), 0);
+		if (!hr) {
+			count(1);
+			return 0;
+		}
+		hdr_init((struct rec_hdr *)hr, pid_tgid, kind, id);
+		hr->len = sizeof(*hr);
+		hr->ret = ret;
+		hr->nitems = 0;
+		__builtin_memset(hr->pad, 0, sizeof(hr->pad));
+		bpf_ringbuf_submit(hr, wake_flag());
+		return 0;
+	}
 	if (n == 0) {
-		struct rec_hdr hs = {};
-		hdr_init(&hs, pid_tgid, kind, id);
-		hs.ret = ret;
-		hs.args[0] = regs->di;
-		hs.args[1] = regs->si;
-		hs.args[2] = regs->dx;
-		hs.args[3] = regs->r10;
-		hs.args[4] = regs->r8;
-		hs.args[5] = regs->r9;
-		output(&hs, sizeof(hs));
+		/* Arguments, no items: the full header, built in the ring buffer. */
+		struct rec_hdr *hr = bpf_ringbuf_reserve(&events, sizeof(*hr), 0);
+		if (!hr) {
+			count(1);
+			return 0;
+		}
+		hdr_init(hr, pid_tgid, kind, id);
+		hr->ret = ret;
+		hr->args[0] = regs->di;
+		hr->args[1] = regs->si;
+		hr->args[2] = regs->dx;
+		hr->args[3] = regs->r10;
+		hr->args[4] = regs->r8;
+		hr->args[5] = regs->r9;
+		hr->nitems = 0;
+		__builtin_memset(hr->pad, 0, sizeof(hr->pad));
+		bpf_ringbuf_submit(hr, wake_flag());
 		return 0;
 	}
 
