@@ -21,12 +21,12 @@ import (
 
 // Options configure a capture. The zero value captures everything with a snaplen of 80.
 type Options struct {
-	Snaplen    int      // bytes of I/O buffers to copy (sysdig's -s); 0 means 80
-	Pid        int      // only this process (thread group), if not 0
-	Comm       string   // only threads with this command name, if not empty
-	Cgroups    []string // only tasks under these cgroup v2 directories, if any
-	Switch     bool     // also capture context switches
-	RingSize   int      // ring buffer bytes (a power of two); 0 means 16 MiB
+	Snaplen  int      // bytes of I/O buffers to copy (sysdig's -s); 0 means 80
+	Pid      int      // only this process (thread group), if not 0
+	Comm     string   // only threads with this command name, if not empty
+	Cgroups  []string // only tasks under these cgroup v2 directories, if any
+	Switch   bool     // also capture context switches
+	RingSize int      // ring buffer bytes (a power of two); 0 means 16 MiB
 	// WakeupEvents is how many records a CPU produces between wake-ups of the
 	// reader (a power of two); 0 means 256. The reader also polls every 10 ms.
 	WakeupEvents int
@@ -93,11 +93,11 @@ func Open(o Options) (*Probe, error) {
 	}
 	p := &Probe{}
 	vars := map[string]any{
-		"tracer_tgid":  uint32(os.Getpid()),
-		"only_tgid":    uint32(o.Pid),
-		"snaplen":      uint32(o.Snaplen),
-		"emit_switch":  boolU32(o.Switch),
-		"ncgroups":     uint32(len(o.Cgroups)),
+		"tracer_tgid":   uint32(os.Getpid()),
+		"only_tgid":     uint32(o.Pid),
+		"snaplen":       uint32(o.Snaplen),
+		"emit_switch":   boolU32(o.Switch),
+		"ncgroups":      uint32(len(o.Cgroups)),
 		"wakeup_events": uint64(o.WakeupEvents),
 	}
 	if o.Comm != "" {
