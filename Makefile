@@ -3,7 +3,8 @@
 #   make build   build bin/syscope
 #   make test    gofmt check, go vet, staticcheck, race tests, short fuzz run
 #   make bench   compare wall time / peak RSS against the real sysdig
-#   make demo    build and run bin/syscope on a capture in testdata/
+#   make demo    capture seed 000's DNS scenario live and show it (or read the shipped capture)
+#   make generate  rebuild the eBPF object (clang, bpftool)
 #   make clean   remove build output
 #
 # Tools can be overridden from the command line, e.g.
@@ -18,7 +19,7 @@ BIN      := bin/syscope
 # "context deadline exceeded" at the deadline (golang/go#75804, fixed in 1.27).
 FUZZTIME ?= 300000x
 
-.PHONY: all build test fmt-check vet staticcheck test-race fuzz bench demo clean
+.PHONY: all build test fmt-check vet staticcheck test-race fuzz bench bench-live demo generate clean
 
 all: build
 
@@ -66,29 +67,52 @@ fuzz:
 bench:
 	bash bench/compare.sh
 
-# PLACEHOLDER: builds syscope and reads a capture shipped in testdata/.
-# The capture name and the options shown are provisional; the core
-# maintainer will finalise this target (capture file, flags, filter).
-DEMO_CAPTURE ?= ../shared/captures/sysdig_inspect_502Error.scap
-DEMO_ARGS    ?=
+# What live capture costs (root): syscall overhead, HTTP throughput, events/s, drops.
+bench-live:
+	bash bench/live.sh
+
+# The demo captures seed 000's DNS scenario live (test/lab/dns-lab.sh: network
+# namespaces, a Kubernetes-style search list, an upstream that ignores
+# .localdomain), then shows what the capture holds. Where live capture cannot
+# run (not root, no BTF, no eBPF), it says why and reads the capture of the same
+# lab that the project recorded and ships (test/lab/testdata/dns-lab.scap.gz).
+DEMO_DIR     ?= /tmp/syscope-demo
+DEMO_CAPTURE  = $(DEMO_DIR)/dns-lab.scap
+DEMO_SHIPPED  = test/lab/testdata/dns-lab.scap.gz
+DEMO_QUERIES  = proc.name=getent and evt.type in (sendto, recvfrom) and evt.dir=< and fd.sport=53
 
 demo: build
-	@echo '== syscope demo: live capture (eBPF) is not implemented yet (issue 4); reading a real capture instead'
-	@test -f '$(DEMO_CAPTURE)' || { \
-		echo 'demo: $(DEMO_CAPTURE) not found (set DEMO_CAPTURE=path/to/file.scap)'; \
-		exit 1; }
-	@echo '== the first 502 the load balancer returns of the Sysdig Inspect 502 sample, with -A'
-	TZ=UTC ./$(BIN) -r '$(DEMO_CAPTURE)' -A | grep -m1 -B3 -A3 '502 Bad Gateway'
-	@echo '== the same with a filter: writes by haproxy whose buffer holds the 502'
-	TZ=UTC ./$(BIN) -r '$(DEMO_CAPTURE)' -A 'proc.name=haproxy and evt.is_io_write=true and evt.buffer contains "502 Bad"' | head -8
-	@echo '== who connects to the backend on port 80, and how often'
-	TZ=UTC ./$(BIN) -r '$(DEMO_CAPTURE)' -p '%proc.name %fd.cip -> %fd.sip:%fd.sport' 'evt.type=connect and evt.dir=< and fd.sport=80' | sort | uniq -c | sort -rn
+	@mkdir -p $(DEMO_DIR)
+	@if ./$(BIN) --check-live >/dev/null 2>$(DEMO_DIR)/why; then \
+		echo '== live capture: seed 000, a DNS lookup from a pod-like client that hangs'; \
+		$(GO) build -o $(DEMO_DIR)/dnsd ./test/lab/dnsd; \
+		DNSD=$(DEMO_DIR)/dnsd LAB_DIR=$(DEMO_DIR)/lab test/lab/dns-lab.sh up; \
+		./$(BIN) -s8192 -w $(DEMO_CAPTURE) 2>$(DEMO_DIR)/capture.log & pid=$$!; \
+		for i in $$(seq 100); do grep -q capturing $(DEMO_DIR)/capture.log && break; sleep 0.1; done; \
+		DNSD=$(DEMO_DIR)/dnsd LAB_DIR=$(DEMO_DIR)/lab test/lab/dns-lab.sh resolve api.example.org; \
+		kill -INT $$pid; wait $$pid; \
+		DNSD=$(DEMO_DIR)/dnsd LAB_DIR=$(DEMO_DIR)/lab test/lab/dns-lab.sh down; \
+		ls -l $(DEMO_CAPTURE); \
+	else \
+		echo "== live capture is not possible here: $$(cat $(DEMO_DIR)/why)"; \
+		echo '== reading the capture of the same lab that syscope recorded and ships instead'; \
+		cp $(DEMO_SHIPPED) $(DEMO_CAPTURE).gz && rm -f $(DEMO_CAPTURE) && gunzip $(DEMO_CAPTURE).gz; \
+	fi
+	@echo '== every query the resolver sent, with its answer: the search list expands the name'
+	@echo '   three times (NXDOMAIN), then .localdomain gets no answer for the resolver timeout'
+	TZ=UTC ./$(BIN) -r $(DEMO_CAPTURE) -p '%evt.time %evt.type %fd.name %evt.buffer' '$(DEMO_QUERIES)'
+	@echo '== the same, as the time each query waited (evt.latency of the pair, in ns)'
+	TZ=UTC ./$(BIN) -r $(DEMO_CAPTURE) -p '%evt.time %evt.latency %evt.type' 'proc.name=getent and evt.type in (poll,ppoll) and evt.dir=<'
+	@echo '== the resolv.conf the client read'
+	TZ=UTC ./$(BIN) -r $(DEMO_CAPTURE) -A -p '%evt.buffer' 'proc.name=getent and evt.type=read and fd.name=/etc/resolv.conf and evt.dir=< and evt.rawres>0'
 	@echo '== a mistyped filter is refused before reading, with the place and a hint'
-	./$(BIN) -r '$(DEMO_CAPTURE)' 'proc.name=haproxy and fd.typ=ipv4' || echo '(exit status' $$? 'as expected)'
-	@echo '== rewrite it gzip-compressed (mode 0600) and read it back'
-	./$(BIN) -r '$(DEMO_CAPTURE)' -w /tmp/syscope-demo.scap.gz -z
-	ls -l /tmp/syscope-demo.scap.gz
-	TZ=UTC ./$(BIN) -r /tmp/syscope-demo.scap.gz | wc -l
+	./$(BIN) -r $(DEMO_CAPTURE) 'proc.name=getent and fd.typ=ipv4' || echo '(exit status' $$? 'as expected)'
+
+# Regenerate the eBPF object and its Go bindings (committed, so that go build
+# needs no clang). Needs clang, llvm, libbpf-dev and bpftool.
+generate:
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > probe/bpf/vmlinux.h
+	cd probe && $(GO) generate ./
 
 clean:
 	rm -rf bin/

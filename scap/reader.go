@@ -92,6 +92,12 @@ type Reader struct {
 	// OnMetadata, if set, is called when metadata blocks appear after events have started
 	// (a concatenated capture, or a writer that re-dumps its tables). The new tables are passed.
 	OnMetadata func(*Metadata)
+	// OnSection, if set, is called instead of OnMetadata for a section header
+	// that follows events (concatenated captures), with the new section's tables.
+	OnSection func(*Metadata)
+	// OnBlock, if set, is called by Next for each block header it reads: the
+	// block's offset in the uncompressed stream, its type and total length.
+	OnBlock func(off int64, btype, total uint32)
 }
 
 // Open opens a capture file, plain or gzip-compressed, and reads its metadata.
@@ -342,6 +348,9 @@ func (r *Reader) Next(ev *Event) error {
 			return err
 		}
 		btype := le.Uint32(h[0:])
+		if r.OnBlock != nil {
+			r.OnBlock(r.off-blockHeaderLen, btype, le.Uint32(h[4:]))
+		}
 		if !isEventBlock(btype) {
 			if err := r.otherBlock(h[:]); err != nil {
 				r.err = err
@@ -375,7 +384,9 @@ func (r *Reader) otherBlock(h []byte) error {
 			return err
 		}
 		r.meta = m
-		if r.OnMetadata != nil {
+		if r.OnSection != nil {
+			r.OnSection(&r.meta)
+		} else if r.OnMetadata != nil {
 			r.OnMetadata(&r.meta)
 		}
 		return nil

@@ -17,8 +17,36 @@ type Writer struct {
 	bw  *bufio.Writer
 	err error
 	buf []byte
-	// Large makes WriteEvent use EV_V2_LARGE blocks (u32 lengths are still per event type).
+	n   int64 // bytes written, uncompressed
+	// For Offset: zlib's view of a plain file, or the bytes of a compressed one.
+	z   zlibOut
+	out *countWriter
+	// Large makes WriteEvent use *_LARGE blocks for every event, not only for
+	// those whose type has 32-bit parameter lengths (EF_LARGE_PAYLOAD), which
+	// is what libscap writes. sysdig reads both; Wireshark takes a *_LARGE
+	// block to have 32-bit lengths, so files meant for it must not set this.
 	Large bool
+}
+
+// Dump flags of EVF blocks (libscap's scap_dump_flags).
+const (
+	// FlagStateOnly marks an event kept only for the state (sysdig's -F):
+	// readers parse it but do not show it.
+	FlagStateOnly = 1
+	// FlagTracer marks a tracer write.
+	FlagTracer = 2
+)
+
+// countWriter counts the bytes that reach the file.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Create creates path (mode 0600: captures hold secrets) and writes the header and
@@ -42,7 +70,8 @@ func Create(path string, compress bool, m *Metadata) (*Writer, error) {
 func NewWriter(out io.Writer, compress bool, m *Metadata) (*Writer, error) {
 	w := &Writer{}
 	if compress {
-		w.zw = gzip.NewWriter(out)
+		w.out = &countWriter{w: out}
+		w.zw = gzip.NewWriter(w.out)
 		out = w.zw
 	}
 	w.bw = bufio.NewWriterSize(out, 1<<16)
@@ -53,7 +82,30 @@ func NewWriter(out io.Writer, compress bool, m *Metadata) (*Writer, error) {
 func (w *Writer) write(b []byte) {
 	if w.err == nil {
 		_, w.err = w.bw.Write(b)
+		w.n += int64(len(b))
 	}
+}
+
+// Offset is the size of the file as sysdig's -C sees it while libscap writes
+// it through zlib (gzoffset): for a plain file, the bytes written less those
+// zlib would still hold in its buffer; for a compressed one, the compressed
+// bytes that reached the file.
+func (w *Writer) Offset() int64 {
+	if w.out != nil {
+		return w.out.n
+	}
+	return w.z.flushed
+}
+
+// WriteSection starts a new section in the file: a section header and the
+// tables of m, as at the start of a file. A reader handles it as it handles
+// concatenated captures: sysdig 0.29.3 starts its state again from m.
+func (w *Writer) WriteSection(m *Metadata) error {
+	if w.err != nil {
+		return w.err
+	}
+	w.writeHeader(m)
+	return w.err
 }
 
 // block writes one block with the given body, padding and trailer.
@@ -105,6 +157,8 @@ func (e *enc) list(l []string, max int) {
 }
 
 func (w *Writer) writeHeader(m *Metadata) {
+	start := w.n
+	defer func() { w.z.smallWrites(w.n - start) }()
 	var e enc
 	e.u32(ByteOrderMagic)
 	e.u16(1)
@@ -272,7 +326,8 @@ func (w *Writer) writeHeader(m *Metadata) {
 }
 
 // WriteEvent writes one event, as EV_V2 (EVF_V2 when it has flags; the *_LARGE
-// variants when w.Large is set or the event does not fit a normal block).
+// variants when its type has 32-bit parameter lengths, as libscap writes them,
+// when w.Large is set, or when the event does not fit a normal block).
 func (w *Writer) WriteEvent(ev *Event) error {
 	if w.err != nil {
 		return w.err
@@ -301,7 +356,7 @@ func (w *Writer) WriteEvent(ev *Event) error {
 	}
 	b = append(b, ev.Data...)
 	w.buf = b
-	large := w.Large || len(b)+12 > maxEventBlock
+	large := w.Large || ev.Large || len(b)+12 > maxEventBlock
 	var typ uint32
 	switch {
 	case ev.Flags != 0 && large:
@@ -314,6 +369,15 @@ func (w *Writer) WriteEvent(ev *Event) error {
 		typ = BlockEVV2
 	}
 	w.block(typ, b)
+	// libscap's gzwrite calls: header, cpu, flags, event, padding, trailer.
+	w.z.write(blockHeaderLen)
+	w.z.write(2)
+	if ev.Flags != 0 {
+		w.z.write(4)
+	}
+	w.z.write(int64(evlen))
+	w.z.write(int64((4 - (2+evlen)%4) % 4))
+	w.z.write(4)
 	return w.err
 }
 

@@ -278,6 +278,9 @@ func (s *State) parse(e *Event) {
 		event.SyscallSetresuidE, event.SyscallSetresgidE, event.SyscallSetuidE, event.SyscallSetgidE,
 		event.SyscallExecveV18E, event.SyscallExecveV19E, event.SyscallExecveatE, event.SyscallSetpgidE,
 		event.SyscallFcntlE, event.SyscallChrootE:
+		if e.Type == event.SocketSendtoE && e.FD == nil && e.Thread != nil {
+			s.inferSendtoFD(e)
+		}
 		if e.Thread != nil {
 			e.Thread.enter.save(e.Event)
 			e.Thread.enterValid = true
@@ -508,9 +511,24 @@ func (s *State) parseSocketExit(e *Event) {
 	if enter == nil {
 		return
 	}
-	domain := u32(enter.param(0))
-	typ := u32(enter.param(1))
-	proto := u32(enter.param(2))
+	s.addSocket(e, fd, u32(enter.param(0)), u32(enter.param(1)), u32(enter.param(2)))
+}
+
+// inferSendtoFD gives a sendto on an fd the table does not have (its socket
+// call was not seen: before the capture, or left out of a filtered file) a
+// UDP socket of the tuple's family, as libsinsp does (infer_sendto_fdinfo).
+func (s *State) inferSendtoFD(e *Event) {
+	fd := i64(e.param(0))
+	tuple := e.param(2)
+	if fd < 0 || len(tuple) == 0 || tuple[0] != afInet && tuple[0] != afInet6 {
+		return
+	}
+	s.addSocket(e, fd, uint32(tuple[0]), sockDgram, ipprotoUDP)
+}
+
+// addSocket adds fd as a new socket of the domain, type and protocol given to
+// socket() (libsinsp's add_socket).
+func (s *State) addSocket(e *Event, fd int64, domain, typ, proto uint32) {
 	var f FD
 	switch domain {
 	case afUnix:
@@ -617,6 +635,12 @@ func (s *State) parseBindExit(e *Event) {
 			port := le.Uint16(addr[17:])
 			if port > 0 {
 				ip := addr[1:17]
+				// libsinsp takes the protocol from the IPv6 tuple of its socket
+				// union: for a socket it knows as IPv4 (from the tables, where
+				// :: is IPv4), that part of the union is empty.
+				if f.Type == scap.FDIPv4Sock || f.Type == scap.FDIPv4ServSock {
+					f.L4Proto = scap.L4Unknown
+				}
 				if isV4Mapped(ip) {
 					f.Type = scap.FDIPv4ServSock
 					f.SIP = [16]byte{}

@@ -433,6 +433,7 @@ func (s *State) LoadMetadata(m *scap.Metadata) {
 			s.addFDFromScap(t, &st.FDs[j])
 		}
 	}
+	s.fixSocketsFromProc(m)
 	s.recountChildren()
 }
 

@@ -131,7 +131,8 @@ func isV4Mapped(ip []byte) bool {
 			return false
 		}
 	}
-	return ip[10] == 0xff && ip[11] == 0xff
+	// libsinsp takes the all-zero address for IPv4 too (sinsp_utils::is_ipv4_mapped_ipv6).
+	return ip[10] == 0xff && ip[11] == 0xff || string(ip[10:16]) == "\x00\x00\x00\x00\x00\x00"
 }
 
 // IsV4Mapped reports whether a 16-byte address is an IPv4-mapped IPv6 address.

@@ -134,6 +134,18 @@ func (l *liveSource) Close() error {
 	return l.p.Close()
 }
 
+// checkLive loads and attaches the probe once, and says whether live capture works.
+func checkLive(stdout, stderr io.Writer) int {
+	p, err := probe.Open(probe.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 1
+	}
+	p.Close()
+	fmt.Fprintln(stdout, "live capture works here (eBPF probe loaded and attached)")
+	return 0
+}
+
 // resolveCgroups turns --container IDs (full or prefix) and --cgroup paths into
 // cgroup v2 directories for the probe's in-kernel filter.
 func resolveCgroups(containers, paths []string) ([]string, error) {

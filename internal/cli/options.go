@@ -47,6 +47,7 @@ type Options struct {
 	ChiselInfo string   // -i
 	ChiselDirs []string // --chisel-dir
 	chisels    *chiselSet
+	CheckLive  bool // --check-live
 	// Live capture filters applied in the kernel.
 	Pid        int
 	Comm       string
@@ -127,30 +128,11 @@ func init() {
 			o.Pid = n
 			return nil
 		}},
+		{0, "check-live", 0, func(o *Options, _ string) error { o.CheckLive = true; return nil }},
 		{0, "comm", 1, func(o *Options, a string) error { o.Comm = a; return nil }},
 		{0, "container", 1, func(o *Options, a string) error { o.Containers = append(o.Containers, a); return nil }},
 		{0, "cgroup", 1, func(o *Options, a string) error { o.Cgroups = append(o.Cgroups, a); return nil }},
 	}
-}
-
-// unsupported names the first option given that this version cannot honour yet,
-// so that it fails clearly instead of being ignored.
-func (o *Options) unsupported() string {
-	switch {
-	case o.FileSize != 0:
-		return "-C (rotation by size)"
-	case o.Seconds != 0:
-		return "-G (rotation by time)"
-	case o.Limit != 0:
-		return "-W (ring of files)"
-	case o.EventLimit != 0:
-		return "-e (rotation by event count)"
-	case o.FatFile:
-		return "-F (fatfile)"
-	case o.Progress:
-		return "-P (progress)"
-	}
-	return ""
 }
 
 func (o *Options) setBuf(c byte) error {

@@ -36,6 +36,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case o.ListEvents:
 		listEvents(stdout)
 		return 0
+	case o.CheckLive:
+		return checkLive(stdout, stderr)
 	case o.ListFields:
 		listFields(stdout, o.Verbose)
 		return 0

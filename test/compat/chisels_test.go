@@ -142,12 +142,8 @@ var chiselCases = []chiselCase{
 // not), but a difference is only logged; the test fails if one of them
 // starts to match sysdig everywhere, so that this list stays true.
 var chiselDiffs = map[string]string{
-	"lsof": "the state engine does not turn around the IPv4 sockets read from /proc whose source port is a server port " +
-		"(libsinsp's fix_sockets_coming_from_proc), so their names read client->server the other way round",
-	"netstat": "same as lsof: sockets from /proc keep the direction the capture file gives them",
 	"shellshock_detect": "its filter mixes 'and' and 'or' without brackets: sysdig 0.29.3 refuses it and fails, " +
 		"syscope accepts it (with 'and' binding tighter) and runs the chisel",
-	"around": "to save the events it found, it runs sysdig again with -F (fatfile), which syscope does not have yet",
 	"wsysdig_summary": "sysdig.get_read_progress is the position of zlib's read buffer in the file, which syscope " +
 		"does not model (it returns 0); the rest of the summary is the same",
 }
