@@ -111,29 +111,40 @@ func TestDNSSearchTimeout(t *testing.T) {
 	// The client's queries, in order, with their timestamps.
 	queries := run(t, syscope, "-r", file, "-p", "%evt.rawtime %evt.buffer",
 		"proc.name=getent and evt.type in (sendto,sendmsg,write) and evt.dir=< and fd.sport=53")
-	wantOrder := []string{"ns.svc.cluster.local", "svc.cluster.local", "cluster.local", "localdomain", "api.example.org"}
-	var times []int64
-	lines := strings.Split(strings.TrimSpace(queries), "\n")
-	for _, l := range lines {
-		ts, _, _ := strings.Cut(l, " ")
+	// Resolvers may repeat a round (glibc sometimes does, for the A and AAAA
+	// families); what matters is the order in which each name is first asked,
+	// and the wait between the first .localdomain query and the bare name.
+	wantOrder := []string{"api.example.org.ns.svc.cluster.local", "api.example.org.svc.cluster.local",
+		"api.example.org.cluster.local", "api.example.org.localdomain", "api.example.org."}
+	first := make([]int64, len(wantOrder))
+	for _, l := range strings.Split(strings.TrimSpace(queries), "\n") {
+		ts, buf, _ := strings.Cut(l, " ")
 		n, _ := strconv.ParseInt(ts, 10, 64)
-		times = append(times, n)
-	}
-	if len(lines) != len(wantOrder) {
-		t.Fatalf("%d queries, want %d (one per search domain, then the name):\n%s", len(lines), len(wantOrder), queries)
-	}
-	for i, suffix := range wantOrder {
-		// DNS labels print as ".api.example.org.ns.svc..." (length bytes as dots).
-		label := "api.example.org." + suffix
-		if i == len(wantOrder)-1 {
-			label = "api.example.org."
+		for i, name := range wantOrder {
+			// DNS labels print as ".api.example.org.ns.svc..." (length bytes as dots);
+			// the bare name is followed by its terminating zero label.
+			if i == len(wantOrder)-1 && !strings.Contains(buf, ".api.example.org.....") {
+				continue
+			}
+			if i < len(wantOrder)-1 && !strings.Contains(buf, name+".") {
+				continue
+			}
+			if first[i] == 0 {
+				first[i] = n
+			}
+			break
 		}
-		if !strings.Contains(lines[i], label) {
-			t.Errorf("query %d does not ask for %q: %s", i+1, label, lines[i])
+	}
+	for i, name := range wantOrder {
+		if first[i] == 0 {
+			t.Fatalf("no query for %s; the client's queries:\n%s", name, queries)
+		}
+		if i > 0 && first[i] < first[i-1] {
+			t.Errorf("%s was asked before %s; the client's queries:\n%s", name, wantOrder[i-1], queries)
 		}
 	}
-	// The .localdomain query is never answered: the next one comes after the 1 s timeout.
-	if gap := time.Duration(times[4] - times[3]); gap < 900*time.Millisecond {
+	// The .localdomain query is never answered: the bare name comes after the 1 s timeout.
+	if gap := time.Duration(first[4] - first[3]); gap < 900*time.Millisecond {
 		t.Errorf("gap after the .localdomain query is %v, want the resolver's 1s timeout", gap)
 	} else {
 		t.Logf("the unanswered .localdomain query costs %v", gap)
@@ -141,8 +152,8 @@ func TestDNSSearchTimeout(t *testing.T) {
 	// Every other query is answered at once; the last answer carries the address.
 	answers := run(t, syscope, "-r", file, "-X", "-p", "%evt.rawres",
 		"proc.name=getent and evt.type in (recvfrom,recvmsg,read) and evt.dir=< and fd.sport=53 and evt.rawres>0")
-	if n := strings.Count(answers, "\n"); n != 4 {
-		t.Errorf("%d answers received, want 4 (three NXDOMAIN and the address):\n%s", n, answers)
+	if n := strings.Count(answers, "\n"); n < 4 {
+		t.Errorf("%d answers received, want at least 4 (three NXDOMAIN and the address):\n%s", n, answers)
 	}
 	// The resolver read /etc/resolv.conf, the lab's.
 	conf := run(t, syscope, "-r", file, "-A", "-p", "%evt.buffer",
