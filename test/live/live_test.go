@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syscope/syscope/probe"
+	"github.com/syscope/syscope/test/livetest"
 )
 
 // The workload runs as a copy of this test binary named workloadName, so that
@@ -127,79 +127,6 @@ func freePort(t *testing.T, network string) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// buildSyscope builds the syscope binary into dir.
-func buildSyscope(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "syscope")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/syscope/syscope/cmd/syscope")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building syscope: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// capture runs workload under `syscope -w file` and returns the file.
-func capture(t *testing.T, bin string, extra []string, workload func()) string {
-	t.Helper()
-	file := filepath.Join(t.TempDir(), "live.scap")
-	args := append([]string{"-w", file}, extra...)
-	cmd := exec.Command(bin, args...)
-	var stderr bytes.Buffer
-	pr, pw := io.Pipe()
-	cmd.Stderr = io.MultiWriter(&stderr, pw)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// syscope says when the probe is attached and the state is read.
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sent := false
-		for sc.Scan() { // keep draining, so syscope never blocks on stderr
-			if !sent && strings.Contains(sc.Text(), "capturing to") {
-				ready <- true
-				sent = true
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("syscope did not start capturing within 30s: %s", stderr.String())
-	}
-	workload()
-	time.Sleep(300 * time.Millisecond)
-	cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		pw.Close()
-		if err != nil {
-			t.Fatalf("syscope -w: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("syscope did not stop within 30s of SIGINT: %s", stderr.String())
-	}
-	fi, err := os.Stat(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("capture file mode %v, want 0600", fi.Mode().Perm())
-	}
-	return file
-}
-
-func needLive(t *testing.T) {
-	t.Helper()
-	if err := probe.Check(); err != nil {
-		t.Skipf("live capture cannot run here: %v", err)
-	}
-}
-
 // runWorkload starts the server, runs the client and waits for both.
 func runWorkload(t *testing.T, wl string, tcp, udp int) {
 	t.Helper()
@@ -229,9 +156,9 @@ func runWorkload(t *testing.T, wl string, tcp, udp int) {
 }
 
 func TestLiveWorkload(t *testing.T) {
-	needLive(t)
+	livetest.NeedLive(t)
 	dir := t.TempDir()
-	bin := buildSyscope(t, dir)
+	bin := livetest.Build(t, dir, "github.com/syscope/syscope/cmd/syscope", "syscope")
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +170,8 @@ func TestLiveWorkload(t *testing.T) {
 		t.Fatal(err)
 	}
 	tcp, udp := freePort(t, "tcp"), freePort(t, "udp")
-	file := capture(t, bin, []string{"-s", "256"}, func() { runWorkload(t, wl, tcp, udp) })
+	file := filepath.Join(dir, "live.scap")
+	livetest.Capture(t, bin, file, []string{"-s", "256"}, func() { runWorkload(t, wl, tcp, udp) })
 
 	resolv, _ := os.ReadFile("/etc/resolv.conf")
 	sq := func(s string) string { return s }
@@ -279,61 +207,19 @@ func TestLiveWorkload(t *testing.T) {
 			"%evt.type %evt.arg.status", "procexit 0"},
 	}
 	for _, c := range checks {
-		out := run(t, bin, "-r", file, "-p", c.format, c.filter)
+		out := livetest.Run(t, bin, "-r", file, "-p", c.format, c.filter)
 		if !strings.Contains(out, c.want) {
-			t.Errorf("%s: no line with %q for filter %q; got:\n%s", c.name, c.want, c.filter, head(out, 10))
+			t.Errorf("%s: no line with %q for filter %q; got:\n%s", c.name, c.want, c.filter, out)
 		}
 	}
 
 	if _, err := exec.LookPath("sysdig"); err != nil {
 		t.Skip("sysdig is not installed: the comparison with sysdig 0.29.3 is skipped")
 	}
-	ours := run(t, bin, "-r", file)
-	theirs := run(t, "sysdig", "-r", file)
+	ours := livetest.Run(t, bin, "-r", file)
+	theirs := livetest.Run(t, "sysdig", "-r", file)
 	if ours != theirs {
-		t.Errorf("sysdig and syscope print different lines for the live capture:\n%s", firstDiff(ours, theirs))
+		t.Errorf("sysdig and syscope print different lines for the live capture:\n%s", livetest.FirstDiffs(ours, theirs, 5))
 	}
 	t.Logf("%d lines, identical under sysdig and syscope", strings.Count(ours, "\n"))
-}
-
-func run(t *testing.T, bin string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, stderr.String())
-	}
-	return string(out)
-}
-
-func head(s string, n int) string {
-	lines := strings.SplitN(s, "\n", n+1)
-	if len(lines) > n {
-		lines = lines[:n]
-	}
-	return strings.Join(lines, "\n")
-}
-
-func firstDiff(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	var out []string
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y {
-			out = append(out, fmt.Sprintf("line %d:\n  syscope: %s\n  sysdig:  %s", i+1, x, y))
-			if len(out) == 5 {
-				break
-			}
-		}
-	}
-	return strings.Join(out, "\n")
 }
