@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/syscope/syscope/event"
 	"github.com/syscope/syscope/scap"
@@ -20,21 +21,19 @@ const (
 	kindSwitch   = 4
 )
 
-// Offsets in struct rec_hdr. A record without arguments stops at recShortLen.
+// Offsets in struct rec_hdr, from the generated Go type. A record without
+// arguments stops at recShortLen (the offset of the arguments).
 const (
-	recTs       = 0
-	recRet      = 8
-	recCgid     = 16
-	recTid      = 24
-	recPid      = 28
-	recLen      = 32
-	recNr       = 36
-	recCPU      = 38
-	recKind     = 40
-	recNitems   = 41
-	recShortLen = 48
-	recArgs     = 48
-	recHdrLen   = 96
+	recTs       = int(unsafe.Offsetof(probeRecHdr{}.Ts))
+	recRet      = int(unsafe.Offsetof(probeRecHdr{}.Ret))
+	recTid      = int(unsafe.Offsetof(probeRecHdr{}.Tid))
+	recNr       = int(unsafe.Offsetof(probeRecHdr{}.Nr))
+	recCPU      = int(unsafe.Offsetof(probeRecHdr{}.Cpu))
+	recKind     = int(unsafe.Offsetof(probeRecHdr{}.Kind))
+	recNitems   = int(unsafe.Offsetof(probeRecHdr{}.Nitems))
+	recArgs     = int(unsafe.Offsetof(probeRecHdr{}.Args))
+	recShortLen = recArgs
+	recHdrLen   = int(unsafe.Sizeof(probeRecHdr{}))
 )
 
 const maxRecItems = 8

@@ -50,6 +50,10 @@ type Probe struct {
 	recvd atomic.Uint64
 }
 
+// pollInterval bounds how long records can wait in the ring buffer: the kernel
+// side wakes the reader only every WakeupEvents records of a CPU.
+const pollInterval = 10 * time.Millisecond
+
 // ErrNotSupported wraps every reason the probe cannot run on this machine.
 var ErrNotSupported = errors.New("live capture is not available")
 
@@ -150,6 +154,7 @@ func Open(o Options) (*Probe, error) {
 		p.Close()
 		return nil, fmt.Errorf("opening the ring buffer: %w", err)
 	}
+	p.rd.SetDeadline(time.Now().Add(pollInterval))
 	return p, nil
 }
 
@@ -209,11 +214,14 @@ func (p *Probe) Close() error {
 func (p *Probe) Next(ev *scap.Event) error {
 	for {
 		stopping := p.stop.Load()
-		b, err := p.readRecord(10 * time.Millisecond)
+		// The deadline only matters once the ring is empty (records are read
+		// without waiting), so it is renewed when it expires, not per record.
+		err := p.rd.ReadInto(&p.rec)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			if stopping {
 				return io.EOF
 			}
+			p.rd.SetDeadline(time.Now().Add(pollInterval))
 			continue
 		}
 		if errors.Is(err, ringbuf.ErrClosed) {
@@ -223,7 +231,7 @@ func (p *Probe) Next(ev *scap.Event) error {
 			return fmt.Errorf("reading the ring buffer: %w", err)
 		}
 		p.recvd.Add(1)
-		return p.conv.convert(b, ev)
+		return p.conv.convert(p.rec.RawSample, ev)
 	}
 }
 
@@ -238,16 +246,6 @@ func (p *Probe) Stop() {
 	}
 }
 
-// readRecord waits up to d for the next record and returns its bytes, valid until the next call.
-// It returns os.ErrDeadlineExceeded when nothing came.
-func (p *Probe) readRecord(d time.Duration) ([]byte, error) {
-	p.rd.SetDeadline(time.Now().Add(d))
-	if err := p.rd.ReadInto(&p.rec); err != nil {
-		return nil, err
-	}
-	return p.rec.RawSample, nil
-}
-
 func boolU32(b bool) uint32 {
 	if b {
 		return 1
@@ -258,23 +256,19 @@ func boolU32(b bool) uint32 {
 // bootOffset is the epoch time of the monotonic clock's zero, so that
 // monotonic + bootOffset is an epoch timestamp.
 func bootOffset() uint64 {
-	var rt, mono unix.Timespec
-	best := int64(-1)
 	var off int64
-	// Take the tightest of a few samples.
+	best := int64(-1)
+	// Take the tightest of a few samples of realtime between two monotonic reads.
 	for range 5 {
-		var m1, m2 unix.Timespec
+		var m1, rt, m2 unix.Timespec
 		unix.ClockGettime(unix.CLOCK_MONOTONIC, &m1)
 		unix.ClockGettime(unix.CLOCK_REALTIME, &rt)
 		unix.ClockGettime(unix.CLOCK_MONOTONIC, &m2)
-		span := m2.Nano() - m1.Nano()
-		if best < 0 || span < best {
+		if span := m2.Nano() - m1.Nano(); best < 0 || span < best {
 			best = span
-			mono = m1
 			off = rt.Nano() - (m1.Nano() + span/2)
 		}
 	}
-	_ = mono
 	return uint64(off)
 }
 

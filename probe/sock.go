@@ -6,7 +6,7 @@ import (
 )
 
 // Offsets in struct sockinfo, from the generated Go type.
-var (
+const (
 	sockinfoLen       = int(unsafe.Sizeof(probeSockinfo{}))
 	sockSaddr         = int(unsafe.Offsetof(probeSockinfo{}.Saddr))
 	sockDaddr         = int(unsafe.Offsetof(probeSockinfo{}.Daddr))

@@ -78,22 +78,7 @@ struct sysconf {
 	struct fetch exit[MAX_ITEMS];
 };
 
-/* A record starts with the short header; records that carry arguments or items
- * have the arguments right after it (struct rec_hdr). */
-struct rec_short {
-	__u64 ts;
-	__s64 ret;
-	__u64 cgid;
-	__u32 tid;
-	__u32 pid;
-	__u32 len;
-	__u16 nr;
-	__u16 cpu;
-	__u8 kind;
-	__u8 nitems;
-	__u8 pad[6];
-};
-
+/* A record without arguments or items stops before args (REC_SHORT_LEN bytes). */
 struct rec_hdr {
 	__u64 ts;
 	__s64 ret;
@@ -108,6 +93,8 @@ struct rec_hdr {
 	__u8 pad[6];
 	__u64 args[6];
 };
+
+#define REC_SHORT_LEN __builtin_offsetof(struct rec_hdr, args)
 
 struct sockinfo {
 	__u64 sk;
@@ -854,6 +841,33 @@ static __always_inline void hdr_init(struct rec_hdr *h, __u64 pid_tgid, __u8 kin
 	h->len = sizeof(*h);
 }
 
+/* Emit a record without items; with_args must be a constant (the reservation's size). */
+static __always_inline void emit_header(struct pt_regs *regs, __u64 pid_tgid, __u8 kind, __u16 id, long ret,
+					const bool with_args)
+{
+	struct rec_hdr *hr = bpf_ringbuf_reserve(&events, with_args ? sizeof(*hr) : REC_SHORT_LEN, 0);
+
+	if (!hr) {
+		count(1);
+		return;
+	}
+	hdr_init(hr, pid_tgid, kind, id);
+	hr->ret = ret;
+	hr->nitems = 0;
+	__builtin_memset(hr->pad, 0, sizeof(hr->pad));
+	if (with_args) {
+		hr->args[0] = regs->di;
+		hr->args[1] = regs->si;
+		hr->args[2] = regs->dx;
+		hr->args[3] = regs->r10;
+		hr->args[4] = regs->r8;
+		hr->args[5] = regs->r9;
+	} else {
+		hr->len = REC_SHORT_LEN;
+	}
+	bpf_ringbuf_submit(hr, wake_flag());
+}
+
 static __always_inline int on_syscall(struct pt_regs *regs, long id, long ret, __u8 kind)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -872,39 +886,13 @@ static __always_inline int on_syscall(struct pt_regs *regs, long id, long ret, _
 		return 0;
 	n = kind == KIND_ENTER ? sc->nenter : sc->nexit;
 
-	if (n == 0 && !(sc->on & (4 << kind))) {
-		/* No arguments, no items: the short header, built in the ring buffer. */
-		struct rec_short *hr = bpf_ringbuf_reserve(&events, sizeof(*hr), 0);
-		if (!hr) {
-			count(1);
-			return 0;
-		}
-		hdr_init((struct rec_hdr *)hr, pid_tgid, kind, id);
-		hr->len = sizeof(*hr);
-		hr->ret = ret;
-		hr->nitems = 0;
-		__builtin_memset(hr->pad, 0, sizeof(hr->pad));
-		bpf_ringbuf_submit(hr, wake_flag());
-		return 0;
-	}
 	if (n == 0) {
-		/* Arguments, no items: the full header, built in the ring buffer. */
-		struct rec_hdr *hr = bpf_ringbuf_reserve(&events, sizeof(*hr), 0);
-		if (!hr) {
-			count(1);
-			return 0;
-		}
-		hdr_init(hr, pid_tgid, kind, id);
-		hr->ret = ret;
-		hr->args[0] = regs->di;
-		hr->args[1] = regs->si;
-		hr->args[2] = regs->dx;
-		hr->args[3] = regs->r10;
-		hr->args[4] = regs->r8;
-		hr->args[5] = regs->r9;
-		hr->nitems = 0;
-		__builtin_memset(hr->pad, 0, sizeof(hr->pad));
-		bpf_ringbuf_submit(hr, wake_flag());
+		/* No items: build the header in the ring buffer itself, without the
+		 * arguments when the event does not use them. */
+		if (sc->on & (4 << kind))
+			emit_header(regs, pid_tgid, kind, id, ret, true);
+		else
+			emit_header(regs, pid_tgid, kind, id, ret, false);
 		return 0;
 	}
 
