@@ -456,7 +456,7 @@ func (c *converter) param(o *op) {
 			case 1:
 				v = uint64(le.Uint16(e[2:]))
 			case 2:
-				v = Convert("semop_flags", uint64(le.Uint16(e[4:])))
+				v = convSemopFlags(uint64(le.Uint16(e[4:])))
 			}
 		}
 		c.putNum(o.typ, v)
@@ -484,14 +484,14 @@ func (c *converter) param(o *op) {
 		cmd := r.args[0]
 		switch o.arg {
 		case 0:
-			c.putU16(uint16(Convert("quotactl_cmds", cmd)))
+			c.putU16(uint16(convQuotactlCmd(cmd)))
 		case 1:
-			c.putU8(uint8(Convert("quotactl_types", cmd)))
+			c.putU8(uint8(convQuotactlType(cmd)))
 		case 2:
 			// Only Q_QUOTAON has a format argument (the id); other commands store QFMT_NOT_USED.
 			const qQuotaOn, qfmtNotUsed = 0x800002, 1
 			if cmd>>8 == qQuotaOn {
-				c.putU8(uint8(Convert("quotactl_quota_fmts", r.args[2])))
+				c.putU8(uint8(convQuotaFmt(r.args[2])))
 			} else {
 				c.putU8(qfmtNotUsed)
 			}
@@ -503,11 +503,11 @@ func (c *converter) param(o *op) {
 		}
 		switch o.arg {
 		case 0:
-			c.putU32(uint32(Convert("file_flags", flags)))
+			c.putU32(uint32(convOpenFlags(flags)))
 		case 1:
 			c.putU32(OpenMode(flags, mode))
 		case 2:
-			c.putU32(uint32(Convert("openat2_flags", resolve)))
+			c.putU32(uint32(convResolveFlags(resolve)))
 		}
 	default:
 		c.putZero(o.typ)

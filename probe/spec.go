@@ -260,6 +260,13 @@ const (
 	tVpid
 )
 
+// Where a clone exit's flags come from (op.arg2 of tCloneFlags): fork and vfork have none.
+const (
+	cflagsNone      = 0
+	cflagsArg0      = 1 // clone: the first argument
+	cflagsCloneArgs = 2 // clone3: struct clone_args, fetched as item2
+)
+
 var taskFields = map[string]uint8{
 	"exe": tExe, "args": tArgs, "tid": tTid, "pid": tPid, "ptid": tPtid, "fdlimit": tFdlimit,
 	"majflt": tMajflt, "minflt": tMinflt, "vmsize": tVMSize, "vmrss": tVMRSS, "vmswap": tVMSwap,
@@ -450,7 +457,11 @@ func compileSpec(name string, t event.Type, tokens string) *evSpec {
 			o.src = srcTask
 			o.arg = f
 			o.item = c.fetch(fetchSpec{itTask, 0, 0, 0})
-			if f == tCloneFlags && name == "clone3" {
+			switch {
+			case f == tCloneFlags && name == "clone":
+				o.arg2 = cflagsArg0
+			case f == tCloneFlags && name == "clone3":
+				o.arg2 = cflagsCloneArgs
 				o.item2 = c.fetch(fetchSpec{itMem, 0, 0, 8}) // struct clone_args starts with the flags
 			}
 		case parts[0] == "vm":

@@ -110,15 +110,15 @@ func (c *converter) taskParam(o *op) {
 		c.putU32(u32(taskGID))
 	case tCloneFlags:
 		var raw uint64
-		switch c.sys[r.nr()].name {
-		case "clone":
+		switch o.arg2 {
+		case cflagsArg0:
 			raw = r.args[0]
-		case "clone3":
+		case cflagsCloneArgs:
 			if b := r.item(o.item2); len(b) >= 8 {
 				raw = le.Uint64(b)
 			}
 		}
-		f := Convert("clone_flags", raw)
+		f := convCloneFlags(raw)
 		if u32(taskPidnsLvl) != 0 || u32(taskFlags) != 0 {
 			f |= childInPidns
 		}
