@@ -5,6 +5,10 @@
 #   make bench   compare wall time / peak RSS against the real sysdig
 #   make demo    capture seed 000's DNS scenario live and show it (or read the shipped capture)
 #   make generate  rebuild the eBPF object (clang, bpftool)
+#   make image   the syscope container image kubectl-capture runs, as a
+#                docker-archive tar (bin/syscope-image.tar); no Docker, no registry
+#   make kubectl-capture  build bin/kubectl-capture (the kubectl plugin)
+#   make lab-up / lab-down / lab-status  the runtime + Kubernetes lab (root; test/lab/k8s/lab.sh)
 #   make clean   remove build output
 #
 # Tools can be overridden from the command line, e.g.
@@ -19,6 +23,7 @@ BIN      := bin/syscope
 # "context deadline exceeded" at the deadline (golang/go#75804, fixed in 1.27).
 FUZZTIME ?= 300000x
 
+.PHONY: image kubectl-capture krew
 .PHONY: all build test fmt-check vet staticcheck test-race fuzz bench bench-live demo generate clean
 
 all: build
@@ -27,6 +32,41 @@ build:
 	$(GO) build -o $(BIN) ./cmd/syscope
 
 test: fmt-check vet staticcheck test-race fuzz
+
+# The image of kubectl-capture's capture pods: a static syscope (no libc, so
+# any node runs it) in a one-layer image, written as a docker-archive tar by
+# internal/mkimage. Load it where the capture pods run:
+#   ctr -n k8s.io images import bin/syscope-image.tar   (containerd)
+#   docker load -i bin/syscope-image.tar                (Docker)
+# or push it to a registry and give kubectl capture --image.
+IMAGE     ?= docker.io/syscope/syscope:dev
+IMAGE_TAR ?= bin/syscope-image.tar
+
+image:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/image/syscope ./cmd/syscope
+	$(GO) run ./internal/mkimage -tag $(IMAGE) -o $(IMAGE_TAR) bin/image/syscope
+
+kubectl-capture:
+	$(GO) build -o bin/kubectl-capture ./cmd/kubectl-capture
+
+# krew archives of the plugin and the manifest for them (plugins/capture.yaml
+# filled in). KREW_URI is where the archives will be downloaded from.
+KREW_VERSION ?= v0.1.0
+KREW_URI     ?= https://github.com/syscope/syscope/releases/download/$(KREW_VERSION)
+KREW_TARGETS := linux_amd64 linux_arm64 darwin_amd64 darwin_arm64
+
+krew:
+	@mkdir -p bin/krew
+	@sed -e 's#@VERSION@#$(KREW_VERSION)#' -e 's#@URI@#$(KREW_URI)#' plugins/capture.yaml > bin/krew/capture.yaml
+	@set -e; for t in $(KREW_TARGETS); do \
+		d=bin/krew/$$t; mkdir -p $$d; \
+		CGO_ENABLED=0 GOOS=$${t%_*} GOARCH=$${t#*_} $(GO) build -trimpath -ldflags '-s -w' -o $$d/kubectl-capture ./cmd/kubectl-capture; \
+		cp LICENSE $$d/; \
+		tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=2020-01-01 -C $$d -czf bin/krew/kubectl-capture_$$t.tar.gz kubectl-capture LICENSE; \
+		sum=$$(sha256sum bin/krew/kubectl-capture_$$t.tar.gz | cut -d' ' -f1); \
+		sed -i "s#@SHA256_$$t@#$$sum#" bin/krew/capture.yaml; \
+		echo "bin/krew/kubectl-capture_$$t.tar.gz $$sum"; \
+	done
 
 # Fails (and lists the files) when any .go file is not gofmt-formatted.
 # testdata/ is skipped: it may hold deliberately odd inputs.
@@ -113,6 +153,20 @@ demo: build
 generate:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > probe/bpf/vmlinux.h
 	cd probe && $(GO) generate ./
+
+# The runtime + Kubernetes lab that the container and Kubernetes tests use
+# (root): containerd, dockerd, etcd and a single-node Kubernetes v1.34.4 with
+# registry-free images. lab-up starts what is not running (the first time it
+# also installs apt packages and builds the Kubernetes binaries from the Go
+# module proxy, about 10 minutes, cached in /var/tmp/syscope-lab); lab-down
+# stops it all and removes what it left on the host.
+.PHONY: lab-up lab-down lab-status
+lab-up:
+	GO=$(GO) bash test/lab/k8s/lab.sh up
+lab-down:
+	bash test/lab/k8s/lab.sh down
+lab-status:
+	bash test/lab/k8s/lab.sh status
 
 clean:
 	rm -rf bin/

@@ -220,32 +220,78 @@ func sandbox(c *Ctx, e *state.Event) *state.Container {
 	return s
 }
 
-// Kubernetes metadata: sysdig reads the pod's name, namespace, id and labels
-// from the container runtime's labels; the rest needs the API server, which
-// sysdig only contacts when capturing live with -k.
+// k8sPod returns the Kubernetes state and the pod of e's thread in it, found
+// by the thread's container id, when there is such a state (the capture had
+// K8S_E events) and such a pod.
+func k8sPod(c *Ctx, e *state.Event) (*state.K8s, *state.K8sObject) {
+	k := c.State.K8s
+	if k == nil {
+		return nil, nil
+	}
+	t := thread(e)
+	if t == nil || t.ContainerID == "" {
+		return nil, nil
+	}
+	p := k.PodOfContainer(t.ContainerID)
+	if p == nil {
+		return nil, nil
+	}
+	return k, p
+}
+
+// appendK8sLabels appends labels as key:value pairs (key alone for an empty
+// value), separated by ", " from what the field already holds since start.
+func appendK8sLabels(d []byte, start int, labels []state.K8sLabel) []byte {
+	for _, l := range labels {
+		if len(d) > start {
+			d = append(d, ", "...)
+		}
+		d = append(d, l.Key...)
+		if l.Value != "" {
+			d = append(d, ':')
+			d = append(d, l.Value...)
+		}
+	}
+	return d
+}
+
+// Kubernetes metadata. As sysdig, the pod's name, id, labels and namespace
+// name come first from the container runtime's labels; the rest, and those
+// when the labels lack them, from the Kubernetes state of K8S_E events
+// (written by a live capture with -k): the pod whose containers include the
+// thread's container, and the namespace, services and controllers of that pod.
 func registerK8s() {
-	podLabel := func(name, desc, label string) {
+	// podField registers a field read from a runtime label, else from the pod.
+	podField := func(name, desc, label string, get func(p *state.K8sObject) string) {
 		register(name, event.PTCharBuf, desc, func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-			v, ok := k8sLabel(c, e, label)
-			if !ok {
+			if v, ok := k8sLabel(c, e, label); ok {
+				return append(d, v...), true
+			}
+			_, p := k8sPod(c, e)
+			if p == nil {
 				return d, false
 			}
-			return append(d, v...), true
+			return append(d, get(p)...), true
 		})
 	}
-	podLabel("k8s.pod.name", "Kubernetes pod name", "io.kubernetes.pod.name")
-	podLabel("k8s.pod.id", "Kubernetes pod id", "io.kubernetes.pod.uid")
+	podField("k8s.pod.name", "Kubernetes pod name", "io.kubernetes.pod.name", func(p *state.K8sObject) string { return p.Name })
+	podField("k8s.pod.id", "Kubernetes pod id", "io.kubernetes.pod.uid", func(p *state.K8sObject) string { return p.UID })
 	checkLabel := labelArg("k8s.pod.label")
 	registerArg("k8s.pod.label", event.PTCharBuf, 2, "Kubernetes pod label (k8s.pod.label.foo)", func(arg string) (Extractor, error) {
 		if err := checkLabel(arg); err != nil {
 			return nil, err
 		}
 		return func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-			s := sandbox(c, e)
-			if s == nil {
+			if s := sandbox(c, e); s != nil {
+				if v, ok := s.Labels[arg]; ok {
+					return append(d, v...), true
+				}
+			}
+			_, p := k8sPod(c, e)
+			if p == nil {
 				return d, false
 			}
-			v, ok := s.Labels[arg]
+			v, ok := p.Label(arg)
 			if !ok {
 				return d, false
 			}
@@ -253,39 +299,143 @@ func registerK8s() {
 		}, nil
 	})
 	register("k8s.pod.labels", event.PTCharBuf, "Kubernetes pod labels, as key:value pairs separated by commas", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
-		s := sandbox(c, e)
-		if s == nil {
+		start := len(d)
+		if s := sandbox(c, e); s != nil {
+			for _, k := range s.LabelKeys() {
+				// Annotations and the runtime's own labels are not pod labels.
+				if strings.HasPrefix(k, "annotation.") || strings.HasPrefix(k, "io.kubernetes.") {
+					continue
+				}
+				if len(d) > start {
+					d = append(d, ", "...)
+				}
+				d = append(d, k...)
+				if v := s.Labels[k]; v != "" {
+					d = append(d, ':')
+					d = append(d, v...)
+				}
+			}
+			return d, true
+		}
+		_, p := k8sPod(c, e)
+		if p == nil {
+			return d, false
+		}
+		return appendK8sLabels(d, start, p.Labels), true
+	})
+
+	// owned registers the fields of an object related to the pod (its
+	// namespace, replication controller, replica set or deployment).
+	owned := func(prefix, what string, of func(k *state.K8s, p *state.K8sObject) *state.K8sObject) {
+		get := func(c *Ctx, e *state.Event) *state.K8sObject {
+			k, p := k8sPod(c, e)
+			if p == nil {
+				return nil
+			}
+			return of(k, p)
+		}
+		if prefix != "k8s.ns" { // k8s.ns.name is the pod's namespace, below
+			register(prefix+".name", event.PTCharBuf, fmt.Sprintf("Kubernetes %s name", what), func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+				o := get(c, e)
+				if o == nil {
+					return d, false
+				}
+				return append(d, o.Name...), true
+			})
+		}
+		register(prefix+".id", event.PTCharBuf, fmt.Sprintf("Kubernetes %s id", what), func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+			o := get(c, e)
+			if o == nil {
+				return d, false
+			}
+			return append(d, o.UID...), true
+		})
+		check := labelArg(prefix + ".label")
+		registerArg(prefix+".label", event.PTCharBuf, 2, fmt.Sprintf("Kubernetes %s label (%s.label.foo)", what, prefix), func(arg string) (Extractor, error) {
+			if err := check(arg); err != nil {
+				return nil, err
+			}
+			return func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+				o := get(c, e)
+				if o == nil {
+					return d, false
+				}
+				v, ok := o.Label(arg)
+				if !ok {
+					return d, false
+				}
+				return append(d, v...), true
+			}, nil
+		})
+		register(prefix+".labels", event.PTCharBuf, fmt.Sprintf("Kubernetes %s labels, as key:value pairs separated by commas", what), func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+			o := get(c, e)
+			if o == nil {
+				return d, false
+			}
+			return appendK8sLabels(d, len(d), o.Labels), true
+		})
+	}
+	owned("k8s.rc", "replication controller", (*state.K8s).ReplicationControllerOf)
+
+	// A pod may have several services: their values are joined with ", ".
+	services := func(c *Ctx, e *state.Event) []*state.K8sObject {
+		k, p := k8sPod(c, e)
+		if p == nil {
+			return nil
+		}
+		return k.ServicesOf(p)
+	}
+	svcString := func(name, desc string, get func(o *state.K8sObject) string) {
+		register(name, event.PTCharBuf, desc, func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+			l := services(c, e)
+			if len(l) == 0 {
+				return d, false
+			}
+			start := len(d)
+			for _, o := range l {
+				if len(d) > start {
+					d = append(d, ", "...)
+				}
+				d = append(d, get(o)...)
+			}
+			return d, true
+		})
+	}
+	svcString("k8s.svc.name", "Kubernetes service name", func(o *state.K8sObject) string { return o.Name })
+	svcString("k8s.svc.id", "Kubernetes service id", func(o *state.K8sObject) string { return o.UID })
+	checkSvcLabel := labelArg("k8s.svc.label")
+	registerArg("k8s.svc.label", event.PTCharBuf, 2, "Kubernetes service label (k8s.svc.label.foo)", func(arg string) (Extractor, error) {
+		if err := checkSvcLabel(arg); err != nil {
+			return nil, err
+		}
+		return func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+			start := len(d)
+			for _, o := range services(c, e) {
+				if v, ok := o.Label(arg); ok {
+					if len(d) > start {
+						d = append(d, ", "...)
+					}
+					d = append(d, v...)
+				}
+			}
+			// Nothing, even from empty values, is no value.
+			return d, len(d) > start
+		}, nil
+	})
+	register("k8s.svc.labels", event.PTCharBuf, "Kubernetes service labels, as key:value pairs separated by commas", func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
+		l := services(c, e)
+		if len(l) == 0 {
 			return d, false
 		}
 		start := len(d)
-		for _, k := range s.LabelKeys() {
-			// Annotations and the runtime's own labels are not pod labels.
-			if strings.HasPrefix(k, "annotation.") || strings.HasPrefix(k, "io.kubernetes.") {
-				continue
-			}
-			if len(d) > start {
-				d = append(d, ", "...)
-			}
-			d = append(d, k...)
-			if v := s.Labels[k]; v != "" {
-				d = append(d, ':')
-				d = append(d, v...)
-			}
+		for _, o := range l {
+			d = appendK8sLabels(d, start, o.Labels)
 		}
 		return d, true
 	})
-	apiOnly := func(prefix, what string) {
-		registerNone(prefix+".name", event.PTCharBuf, fmt.Sprintf("Kubernetes %s name", what), nil)
-		registerNone(prefix+".id", event.PTCharBuf, fmt.Sprintf("Kubernetes %s id", what), nil)
-		registerNone(prefix+".label", event.PTCharBuf, fmt.Sprintf("Kubernetes %s label (%s.label.foo)", what, prefix), labelArg(prefix+".label"))
-		registerNone(prefix+".labels", event.PTCharBuf, fmt.Sprintf("Kubernetes %s labels, as key:value pairs separated by commas", what), nil)
-	}
-	apiOnly("k8s.rc", "replication controller")
-	apiOnly("k8s.svc", "service")
-	podLabel("k8s.ns.name", "Kubernetes namespace name", "io.kubernetes.pod.namespace")
-	registerNone("k8s.ns.id", event.PTCharBuf, "Kubernetes namespace id", nil)
-	registerNone("k8s.ns.label", event.PTCharBuf, "Kubernetes namespace label (k8s.ns.label.foo)", labelArg("k8s.ns.label"))
-	registerNone("k8s.ns.labels", event.PTCharBuf, "Kubernetes namespace labels, as key:value pairs separated by commas", nil)
-	apiOnly("k8s.rs", "replica set")
-	apiOnly("k8s.deployment", "deployment")
+
+	podField("k8s.ns.name", "Kubernetes namespace name", "io.kubernetes.pod.namespace", func(p *state.K8sObject) string { return p.Namespace })
+	owned("k8s.ns", "namespace", func(k *state.K8s, p *state.K8sObject) *state.K8sObject { return k.Namespace(p.Namespace) })
+	owned("k8s.rs", "replica set", (*state.K8s).ReplicaSetOf)
+	owned("k8s.deployment", "deployment", (*state.K8s).DeploymentOf)
 }

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/syscope/syscope/container"
 )
 
 // Container is what is known of a container: from container events in a
@@ -36,59 +38,24 @@ type Container struct {
 
 // ContainerType is a container runtime, numbered as libsinsp's
 // sinsp_container_type.
-type ContainerType int32
+type ContainerType = container.Type
 
 // Container types.
 const (
-	ContainerTypeUnknown    ContainerType = -1 // not said by the container event
-	ContainerTypeDocker     ContainerType = 0
-	ContainerTypeLXC        ContainerType = 1
-	ContainerTypeLibvirtLXC ContainerType = 2
-	ContainerTypeMesos      ContainerType = 3
-	ContainerTypeRkt        ContainerType = 4
-	ContainerTypeCustom     ContainerType = 5
-	ContainerTypeCRI        ContainerType = 6
-	ContainerTypeContainerd ContainerType = 7
-	ContainerTypeCRIO       ContainerType = 8
-	ContainerTypeBPM        ContainerType = 9
-	ContainerTypeStatic     ContainerType = 10
-	ContainerTypePodman     ContainerType = 11
+	ContainerTypeUnknown    = container.TypeUnknown // not said by the container event
+	ContainerTypeDocker     = container.TypeDocker
+	ContainerTypeLXC        = container.TypeLXC
+	ContainerTypeLibvirtLXC = container.TypeLibvirtLXC
+	ContainerTypeMesos      = container.TypeMesos
+	ContainerTypeRkt        = container.TypeRkt
+	ContainerTypeCustom     = container.TypeCustom
+	ContainerTypeCRI        = container.TypeCRI
+	ContainerTypeContainerd = container.TypeContainerd
+	ContainerTypeCRIO       = container.TypeCRIO
+	ContainerTypeBPM        = container.TypeBPM
+	ContainerTypeStatic     = container.TypeStatic
+	ContainerTypePodman     = container.TypePodman
 )
-
-// Name is the container.type of t, or "" for the types sysdig has no name for.
-func (t ContainerType) Name() string {
-	switch t {
-	case ContainerTypeDocker:
-		return "docker"
-	case ContainerTypeLXC:
-		return "lxc"
-	case ContainerTypeLibvirtLXC:
-		return "libvirt-lxc"
-	case ContainerTypeMesos:
-		return "mesos"
-	case ContainerTypeRkt:
-		return "rkt"
-	case ContainerTypeCRI:
-		return "cri"
-	case ContainerTypeContainerd:
-		return "containerd"
-	case ContainerTypeCRIO:
-		return "cri-o"
-	case ContainerTypeBPM:
-		return "bpm"
-	}
-	return ""
-}
-
-// DockerCompatible reports whether sysdig knows the privileged status of
-// containers of type t.
-func (t ContainerType) DockerCompatible() bool {
-	switch t {
-	case ContainerTypeDocker, ContainerTypeCRI, ContainerTypeContainerd, ContainerTypeCRIO, ContainerTypePodman:
-		return true
-	}
-	return false
-}
 
 // LabelKeys returns the keys of x's labels, sorted.
 func (x *Container) LabelKeys() []string {
@@ -103,35 +70,31 @@ func (x *Container) LabelKeys() []string {
 }
 
 // Mount is a container mount.
-type Mount struct {
-	Source, Dest, Mode string
-	RW                 bool
-	Propagation        string
-}
+type Mount = container.Mount
 
 // ProbeType is the kind of a health probe.
-type ProbeType uint8
+type ProbeType = container.ProbeType
 
 // Health probe kinds, with the keys of the container JSON that describe them.
 const (
-	ProbeNone      ProbeType = iota // "None"
-	ProbeHealth                     // "Healthcheck"
-	ProbeLiveness                   // "LivenessProbe"
-	ProbeReadiness                  // "ReadinessProbe"
+	ProbeNone      = container.ProbeNone      // "None"
+	ProbeHealth    = container.ProbeHealth    // "Healthcheck"
+	ProbeLiveness  = container.ProbeLiveness  // "LivenessProbe"
+	ProbeReadiness = container.ProbeReadiness // "ReadinessProbe"
 )
 
-var probeKeys = [...]string{ProbeNone: "None", ProbeHealth: "Healthcheck", ProbeLiveness: "LivenessProbe", ProbeReadiness: "ReadinessProbe"}
+var probeKeys = container.ProbeKeys
 
 // Probe is a health probe: a command line.
-type Probe struct {
-	Type ProbeType
-	Exe  string
-	Args []string
-}
+type Probe = container.Probe
 
 // Containers is the container table.
 type Containers struct {
 	m map[string]*Container
+	// byCgroup maps the cgroup paths that container events list under
+	// their "syscope" key to the container's id: containerd's own
+	// containers have paths that do not carry their id.
+	byCgroup map[string]string
 }
 
 func newContainers() *Containers { return &Containers{m: make(map[string]*Container)} }
@@ -241,6 +204,12 @@ func (s *State) parseContainerJSON(e *Event) {
 	s.Containers.Add(x)
 	e.Container = x
 	e.Thread = x.Thread
+	var ext struct {
+		Cgroups []string `json:"cgroups"`
+	}
+	if json.Unmarshal(c["syscope"], &ext) == nil {
+		s.addCgroups(x, ext.Cgroups)
+	}
 }
 
 // jsonString is a JSON value as a string, when it converts to one: strings,
@@ -296,54 +265,69 @@ func jsonBool(v json.RawMessage) (bool, bool) {
 	return false, false
 }
 
-// containerIDFromCgroups finds a container id in a thread's cgroups
-// ("subsys=path" entries), for the runtimes whose cgroup paths carry one.
-// It returns "" for processes on the host.
-func containerIDFromCgroups(cgroups []string) string {
+// containerID finds the container of a thread from its cgroups: by sysdig's
+// rules, or else by the cgroup paths container events listed.
+func (s *State) containerID(cgroups []string) string {
+	if id := containerIDFromCgroups(cgroups); id != "" || len(s.Containers.byCgroup) == 0 {
+		return id
+	}
+	return s.Containers.idForCgroups(cgroups)
+}
+
+// idForCgroups returns the container whose listed cgroup path is one of
+// cgroups, or an ancestor of one.
+func (c *Containers) idForCgroups(cgroups []string) string {
 	for _, cg := range cgroups {
-		i := strings.IndexByte(cg, '=')
+		// "subsys=path", where the subsystem may hold a '=' itself
+		// ("name=systemd=/path"), as sysdig splits them.
+		i := strings.LastIndexByte(cg, '=')
 		if i < 0 {
 			continue
 		}
-		if id := ContainerIDFromCgroupPath(cg[i+1:]); id != "" {
-			return id
-		}
-	}
-	return ""
-}
-
-// ContainerIDFromCgroupPath extracts a 12-character container id from one cgroup path:
-// docker (/docker/ID, docker-ID.scope), containerd and CRI (cri-containerd-ID.scope,
-// kubepods/.../ID), CRI-O (crio-ID.scope), podman (libpod-ID.scope).
-func ContainerIDFromCgroupPath(p string) string {
-	last := p
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		last = p[i+1:]
-	}
-	for _, pre := range []string{"docker-", "cri-containerd-", "crio-", "libpod-", "containerd-"} {
-		if strings.HasPrefix(last, pre) && strings.HasSuffix(last, ".scope") {
-			id := last[len(pre) : len(last)-len(".scope")]
-			if isHexID(id) {
-				return id[:12]
+		for p := cg[i+1:]; p != "" && p != "/"; {
+			if id, ok := c.byCgroup[p]; ok {
+				return id
 			}
+			i := strings.LastIndexByte(p, '/')
+			if i < 0 {
+				break
+			}
+			p = p[:i]
 		}
-	}
-	if isHexID(last) && (strings.Contains(p, "/docker/") || strings.Contains(p, "/kubepods") ||
-		strings.Contains(p, "/ecs/") || strings.Contains(p, "/libpod") || strings.Contains(p, "/containerd")) {
-		return last[:12]
 	}
 	return ""
 }
 
-func isHexID(s string) bool {
-	if len(s) != 64 {
-		return false
+// addCgroups notes the cgroup paths of container x (from the "syscope" key
+// of its JSON) and ties the threads already in them to it.
+func (s *State) addCgroups(x *Container, paths []string) {
+	if len(paths) == 0 {
+		return
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
+	if s.Containers.byCgroup == nil {
+		s.Containers.byCgroup = make(map[string]string)
+	}
+	for _, p := range paths {
+		if p != "" && p != "/" {
+			s.Containers.byCgroup[p] = x.ID
 		}
 	}
-	return true
+	for _, t := range s.threads {
+		if t.ContainerID == "" && len(t.Cgroups) > 0 {
+			t.ContainerID = s.Containers.idForCgroups(t.Cgroups)
+		}
+	}
+}
+
+// containerIDFromCgroups finds a container id in a thread's cgroups
+// ("subsys=path" entries) by sysdig's rules (container.MatchCgroups). It
+// returns "" for processes on the host.
+func containerIDFromCgroups(cgroups []string) string {
+	return container.IDFromCgroups(cgroups)
+}
+
+// ContainerIDFromCgroupPath extracts a container id from one cgroup path, by
+// sysdig's rules (container.IDFromCgroupPath).
+func ContainerIDFromCgroupPath(p string) string {
+	return container.IDFromCgroupPath(p)
 }

@@ -352,6 +352,8 @@ func (s *State) parse(e *Event) {
 		s.parseContainerEvent(e)
 	case event.ContainerJsonE, event.ContainerJsonV2E:
 		s.parseContainerJSON(e)
+	case event.K8sE:
+		s.parseK8s(e)
 	case event.SyscallChrootX:
 		if e.Thread != nil && i64(e.param(0)) == 0 && e.enterPath() != nil {
 			e.Thread.Root = ConcatPaths(e.Thread.Cwd(), e.enterPath())

@@ -111,7 +111,7 @@ func (s *State) parseCloneExit(e *Event) {
 	} else {
 		t.Cgroups = parent.Cgroups
 	}
-	t.ContainerID = containerIDFromCgroups(t.Cgroups)
+	t.ContainerID = s.containerID(t.Cgroups)
 	if inContainer {
 		t.Vtid, t.Vpid = vtid, vpid
 	} else {
@@ -161,7 +161,7 @@ func (s *State) parseExecveExit(e *Event) {
 	}
 	if i := e.ParamIndex("cgroups"); i >= 0 && i < e.NParams {
 		t.Cgroups = splitArgs(e.param(i))
-		t.ContainerID = containerIDFromCgroups(t.Cgroups)
+		t.ContainerID = s.containerID(t.Cgroups)
 	}
 	if i := e.ParamIndex("pgid"); i >= 0 && i < e.NParams {
 		t.Vpgid = i64(e.param(i))

@@ -339,6 +339,8 @@ type State struct {
 	Interfaces []scap.Interface
 	Machine    *scap.MachineInfo
 	Containers *Containers
+	// K8s is the Kubernetes state from K8S_E events (state/k8s.go), nil before the first.
+	K8s *K8s
 
 	// Deferred removals, applied when the next event arrives (as libsinsp does).
 	tidToRemove  int64
@@ -415,7 +417,7 @@ func (s *State) LoadMetadata(m *scap.Metadata) {
 		t.Cgroups = st.Cgroups
 		t.Root = st.Root
 		t.LoginUID, t.ExeWritable = procLoginUID(st)
-		t.ContainerID = containerIDFromCgroups(st.Cgroups)
+		t.ContainerID = s.containerID(st.Cgroups)
 		s.threads[t.Tid] = t
 		s.cached = nil
 	}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/syscope/syscope/k8s"
 	"github.com/syscope/syscope/probe"
 	"github.com/syscope/syscope/procfs"
 	"github.com/syscope/syscope/scap"
@@ -50,6 +51,12 @@ type liveSource struct {
 	wg      sync.WaitGroup
 	dropped uint64
 	closed  bool
+	// containers gives the events their container metadata (nil when no
+	// container runtime answers).
+	containers *liveMeta
+	// kube delivers Kubernetes metadata events (nil without an API server).
+	kube   *k8s.Watcher
+	lastTs uint64
 }
 
 func startLive(o *Options, stderr io.Writer) (*liveSource, error) {
@@ -73,7 +80,12 @@ func startLive(o *Options, stderr io.Writer) (*liveSource, error) {
 		p.Close()
 		return nil, fmt.Errorf("reading the system state from /proc: %w", err)
 	}
+	if o.TrimProclist {
+		trimProclist(meta, cgroups, cgroup2Root())
+	}
 	l := &liveSource{p: p, meta: meta, stderr: stderr, sigs: make(chan os.Signal, 1), done: make(chan struct{})}
+	l.containers = newLiveMeta(o, meta.Threads, stderr)
+	l.kube = startK8s(o, stderr)
 	signal.Notify(l.sigs, os.Interrupt, syscall.SIGTERM)
 	if o.WriteFile != "" && !o.Quiet {
 		// Also tells scripts that the capture is running.
@@ -98,6 +110,9 @@ func startLive(o *Options, stderr io.Writer) (*liveSource, error) {
 				return
 			case <-tick.C:
 				l.warnDrops()
+				if o.ProgressJSON {
+					l.progressJSON()
+				}
 			case <-l.done:
 				return
 			}
@@ -117,7 +132,27 @@ func (l *liveSource) warnDrops() {
 	l.dropped = s.Dropped
 }
 
-func (l *liveSource) Next(ev *scap.Event) error { return l.p.Next(ev) }
+// Next returns the next event: a pending container event, or the probe's next.
+func (l *liveSource) Next(ev *scap.Event) error {
+	if l.kube != nil && len(l.kube.Events()) > 0 {
+		if payload, ok := <-l.kube.Events(); ok {
+			k8sEvent(ev, payload, l.lastTs)
+			return nil
+		}
+		l.kube = nil // the watcher gave up (it said why)
+	}
+	if l.containers != nil && l.containers.next(ev) {
+		return nil
+	}
+	err := l.p.Next(ev)
+	if err == nil {
+		l.lastTs = ev.Ts
+		if l.containers != nil {
+			l.containers.observe(ev)
+		}
+	}
+	return err
+}
 
 // Stats returns the probe's counters.
 func (l *liveSource) Stats() (probe.Stats, error) { return l.p.Stats() }
@@ -131,6 +166,10 @@ func (l *liveSource) Close() error {
 	signal.Stop(l.sigs)
 	close(l.done)
 	l.wg.Wait()
+	l.containers.close()
+	if l.kube != nil {
+		l.kube.Close()
+	}
 	return l.p.Close()
 }
 

@@ -53,6 +53,30 @@ type Options struct {
 	Comm       string
 	Containers []string
 	Cgroups    []string
+	// CRISockets (--cri), DockerSockets (--docker) and CRITimeoutMs
+	// (--cri-timeout) say where and how long to ask container runtimes
+	// for metadata in live captures; by default the usual sockets are tried.
+	CRISockets    []string
+	DockerSockets []string
+	CRITimeoutMs  int
+	// K8sAPI (-k), K8sAPICert (-K) and NodeName (--node-name): where live
+	// captures get Kubernetes metadata (k8s.svc.*, k8s.rs.*...) from.
+	// Without -k, $SYSDIG_K8S_API, $KUBECONFIG or an in-cluster service
+	// account, there is none beyond the runtime's pod labels.
+	K8sAPI     string
+	K8sAPICert string
+	NodeName   string
+	// PodUIDs are the --pod-uid options: Kubernetes pods whose cgroups
+	// (all their containers, restarts included) are captured (kube.go).
+	PodUIDs []string
+	// ProgressJSON (--progress-json) prints the driver's counters as a JSON
+	// line on stderr every second of a live capture; Idle (--idle) waits for
+	// SIGTERM or SIGINT and does nothing else. kubectl-capture uses both.
+	ProgressJSON bool
+	Idle         bool
+	// TrimProclist (--trim-proclist): with kernel cgroup filters, the
+	// process table of a live capture holds only the processes in them.
+	TrimProclist bool
 }
 
 // option describes one sysdig option.
@@ -132,7 +156,44 @@ func init() {
 		{0, "comm", 1, func(o *Options, a string) error { o.Comm = a; return nil }},
 		{0, "container", 1, func(o *Options, a string) error { o.Containers = append(o.Containers, a); return nil }},
 		{0, "cgroup", 1, func(o *Options, a string) error { o.Cgroups = append(o.Cgroups, a); return nil }},
+		// Kubernetes API for live metadata (livemeta.go), as sysdig's.
+		{'k', "k8s-api", 1, func(o *Options, a string) error { o.K8sAPI = a; return nil }},
+		{'K', "k8s-api-cert", 1, func(o *Options, a string) error { o.K8sAPICert = a; return nil }},
+		{0, "node-name", 1, func(o *Options, a string) error { o.NodeName = a; return nil }},
+		// Container runtimes for live metadata (livemeta.go).
+		{0, "cri", 1, func(o *Options, a string) error { o.CRISockets = append(o.CRISockets, a); return nil }},
+		{0, "docker", 1, func(o *Options, a string) error { o.DockerSockets = append(o.DockerSockets, a); return nil }},
+		{0, "cri-timeout", 1, func(o *Options, a string) error {
+			n, err := strconv.Atoi(a)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("--cri-timeout: %q is not a number of milliseconds", a)
+			}
+			o.CRITimeoutMs = n
+			return nil
+		}},
+		{0, "pod-uid", 1, func(o *Options, a string) error { o.PodUIDs = append(o.PodUIDs, a); return nil }},
+		{0, "progress-json", 0, func(o *Options, _ string) error { o.ProgressJSON = true; return nil }},
+		{0, "idle", 0, func(o *Options, _ string) error { o.Idle = true; return nil }},
+		{0, "trim-proclist", 0, func(o *Options, _ string) error { o.TrimProclist = true; return nil }},
 	}
+}
+
+// OptionArg tells whether flag ("-s", "--snaplen") is a syscope option and
+// whether it takes an argument: 0 none, 1 required, 2 optional (attached
+// only). Programs that pass options through to syscope use it to split
+// their command line.
+func OptionArg(flag string) (known bool, hasArg int) {
+	var opt *option
+	switch {
+	case strings.HasPrefix(flag, "--") && len(flag) > 2:
+		opt = findLong(flag[2:])
+	case len(flag) == 2 && flag[0] == '-':
+		opt = findShort(flag[1])
+	}
+	if opt == nil {
+		return false, 0
+	}
+	return true, opt.hasArg
 }
 
 func (o *Options) setBuf(c byte) error {

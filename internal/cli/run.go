@@ -21,6 +21,11 @@ const Version = "0.1.0"
 
 // Main runs syscope with args (without the program name) and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
+	// `syscope enter`: sysdig takes no bare word first but a filter, and
+	// "enter" alone is no valid filter, so the subcommand shadows nothing.
+	if len(args) > 0 && args[0] == "enter" {
+		return enterMain(args[1:], stdout, stderr)
+	}
 	o, err := Parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "syscope: %v\n", err)
@@ -41,6 +46,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case o.ListFields:
 		listFields(stdout, o.Verbose)
 		return 0
+	case o.Idle:
+		return idle(stdout)
+	}
+	if err := prepareCapture(o); err != nil {
+		fmt.Fprintf(stderr, "syscope: %v\n", err)
+		return 1
 	}
 	if o.Progress && o.ReadFile == "" {
 		fmt.Fprintln(stderr, "the -P flag cannot be used with live captures.")
@@ -138,6 +149,9 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 	dump, err := newDumper(o, st)
 	if err != nil {
 		return err
+	}
+	if dump != nil {
+		dump.stdout = stdout
 	}
 	var prog *progress
 	r, isFile := src.(*scap.Reader)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strconv"
@@ -28,6 +29,9 @@ type dumper struct {
 	base     string
 	compress bool
 	fatfile  bool
+	// live: container events are written even when the filter rejects
+	// them, since a live capture's container metadata exists nowhere else.
+	live bool
 
 	// The cycle writer's settings and state, named after libsinsp's.
 	cycling    bool   // any of -C -G -W -e
@@ -41,6 +45,7 @@ type dumper struct {
 	pastNames  []string // with -G, a name pattern and -W: the names to remove in turn
 
 	w       *scap.Writer
+	stdout  io.Writer // where -w - writes
 	name    string
 	opened  bool         // the first file was opened
 	section bool         // a new section of the capture started: write its tables before its events
@@ -67,6 +72,7 @@ func newDumper(o *Options, st *state.State) (*dumper, error) {
 		base:       o.WriteFile,
 		compress:   o.Compress,
 		fatfile:    o.FatFile,
+		live:       o.ReadFile == "",
 		rolloverB:  o.FileSize * 1000000,
 		seconds:    o.Seconds,
 		limit:      int(o.Limit),
@@ -162,6 +168,7 @@ func (d *dumper) event(e *state.Event, kept bool) error {
 		case d.fatfile && e.Info.Flags&event.EFModifiesState != 0:
 			flags = scap.FlagStateOnly
 		case e.Info.Category&event.CatInternal != 0:
+		case d.live && (e.Type == event.ContainerJsonV2E || e.Type == event.ContainerJsonE):
 		default:
 			return nil
 		}
@@ -255,7 +262,13 @@ func (d *dumper) open(name string) error {
 	}
 	d.name = name
 	d.section = false
-	w, err := scap.Create(name, d.compress, d.st.Snapshot())
+	var w *scap.Writer
+	var err error
+	if name == "-" && d.stdout != nil {
+		w, err = scap.NewWriter(d.stdout, d.compress, d.st.Snapshot())
+	} else {
+		w, err = scap.Create(name, d.compress, d.st.Snapshot())
+	}
 	if err != nil {
 		return err
 	}
