@@ -165,7 +165,8 @@ func enterMain(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cands, warns := listEnterCandidates(ctx, o.cri, o.docker)
+	srcs, cands, warns := listEnterCandidates(ctx, o.cri, o.docker)
+	defer closeSources(srcs)
 	for _, w := range warns {
 		fmt.Fprintf(stderr, "syscope enter: warning: %v\n", w)
 	}
@@ -174,6 +175,13 @@ func enterMain(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	c, err := pickCandidate(cands, o.target, o.kinds)
+	if err != nil && strings.Count(o.target, "/") == 0 {
+		// The lists hold running containers only: a stopped one is
+		// found by asking for it.
+		if x := lookupEnterCandidate(ctx, srcs, o.target); x != nil {
+			c, err = x, nil
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "syscope enter: %v\n", err)
 		return 1
@@ -459,7 +467,7 @@ func printCandidates(w io.Writer, cands []enterCandidate) {
 // listEnterCandidates asks every runtime found (or named by --cri/--docker)
 // for its containers. Runtimes that do not answer give warnings, not errors:
 // the others may know the target.
-func listEnterCandidates(ctx context.Context, cri, docker []string) ([]enterCandidate, []error) {
+func listEnterCandidates(ctx context.Context, cri, docker []string) ([]container.Source, []enterCandidate, []error) {
 	var opts []container.DetectOption
 	if len(cri) > 0 {
 		opts = append(opts, container.WithCRISocket(cri...))
@@ -468,13 +476,6 @@ func listEnterCandidates(ctx context.Context, cri, docker []string) ([]enterCand
 		opts = append(opts, container.WithDockerSocket(docker...))
 	}
 	srcs, warns := runtimes.Open(ctx, container.Detect(opts...), 0)
-	defer func() {
-		for _, s := range srcs {
-			if c, ok := s.(io.Closer); ok {
-				c.Close()
-			}
-		}
-	}()
 	var out []enterCandidate
 	seen := map[string]bool{}
 	for _, s := range srcs {
@@ -497,21 +498,49 @@ func listEnterCandidates(ctx context.Context, cri, docker []string) ([]enterCand
 				continue
 			}
 			seen[id] = true
-			c := enterCandidate{ID: id, Name: x.Name, Runtime: x.Ext.Source, Pid: int(x.Ext.Pid)}
-			if c.Runtime == "" {
-				c.Runtime = x.Type.Name()
-			}
-			if len(x.Ext.Cgroups) > 0 {
-				c.CgroupPath = x.Ext.Cgroups[0]
-			}
-			c.Namespace = x.Labels["io.kubernetes.pod.namespace"]
-			c.Pod = x.Labels["io.kubernetes.pod.name"]
-			c.Container = x.Labels["io.kubernetes.container.name"]
-			if p := x.Ext.Pod; p != nil {
-				c.Namespace, c.Pod = p.Namespace, p.Name
-			}
-			out = append(out, c)
+			out = append(out, candidateOf(x))
 		}
 	}
-	return out, warns
+	return srcs, out, warns
+}
+
+// candidateOf is what `syscope enter` needs of a container.
+func candidateOf(x *container.Info) enterCandidate {
+	id := x.FullID
+	if id == "" {
+		id = x.ID
+	}
+	c := enterCandidate{ID: id, Name: x.Name, Runtime: x.Ext.Source, Pid: int(x.Ext.Pid)}
+	if c.Runtime == "" {
+		c.Runtime = x.Type.Name()
+	}
+	if len(x.Ext.Cgroups) > 0 {
+		c.CgroupPath = x.Ext.Cgroups[0]
+	}
+	c.Namespace = x.Labels["io.kubernetes.pod.namespace"]
+	c.Pod = x.Labels["io.kubernetes.pod.name"]
+	c.Container = x.Labels["io.kubernetes.container.name"]
+	if p := x.Ext.Pod; p != nil {
+		c.Namespace, c.Pod = p.Namespace, p.Name
+	}
+	return c
+}
+
+// lookupEnterCandidate asks each runtime for target by id or name.
+func lookupEnterCandidate(ctx context.Context, srcs []container.Source, target string) *enterCandidate {
+	for _, s := range srcs {
+		if x, err := s.Lookup(ctx, target); err == nil && !x.IsPodSandbox {
+			c := candidateOf(x)
+			return &c
+		}
+	}
+	return nil
+}
+
+func closeSources(srcs []container.Source) {
+	for _, s := range srcs {
+		if c, ok := s.(io.Closer); ok {
+			c.Close()
+		}
+	}
 }

@@ -134,12 +134,10 @@ func (l *liveSource) warnDrops() {
 
 // Next returns the next event: a pending container event, or the probe's next.
 func (l *liveSource) Next(ev *scap.Event) error {
+	// Only this goroutine receives: a queued payload is there to take.
 	if l.kube != nil && len(l.kube.Events()) > 0 {
-		if payload, ok := <-l.kube.Events(); ok {
-			k8sEvent(ev, payload, l.lastTs)
-			return nil
-		}
-		l.kube = nil // the watcher gave up (it said why)
+		k8sEvent(ev, <-l.kube.Events(), l.lastTs)
+		return nil
 	}
 	if l.containers != nil && l.containers.next(ev) {
 		return nil
@@ -168,7 +166,7 @@ func (l *liveSource) Close() error {
 	l.wg.Wait()
 	l.containers.close()
 	if l.kube != nil {
-		l.kube.Close()
+		stopK8s(l.kube, l.stderr)
 	}
 	return l.p.Close()
 }

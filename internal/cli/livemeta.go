@@ -279,18 +279,39 @@ func startK8s(o *Options, stderr io.Writer) *k8s.Watcher {
 	opts = append(opts, k8s.WithWarn(func(msg string) {
 		mu.Lock()
 		defer mu.Unlock()
-		fmt.Fprintf(stderr, "syscope: warning: Kubernetes: %s\n", msg)
+		fmt.Fprintf(stderr, "syscope: %s\n", msg)
 	}))
 	w, err := k8s.New(context.Background(), opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "syscope: warning: Kubernetes metadata off: %v\n", err)
 		return nil
 	}
-	select {
-	case <-w.Synced():
-	case <-time.After(k8sSyncWait):
+	// Until the first state is in, or the watcher has given up (it said
+	// why), or k8sSyncWait.
+	for deadline := time.Now().Add(k8sSyncWait); time.Now().Before(deadline) && w.Err() == nil; {
+		select {
+		case <-w.Synced():
+			return w
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	return w
+}
+
+// stopK8s stops the watcher; when the API server never answered and the
+// watcher had not said so yet, it says so now.
+func stopK8s(w *k8s.Watcher, stderr io.Writer) {
+	synced := false
+	select {
+	case <-w.Synced():
+		synced = true
+	default:
+	}
+	failed := w.Err() != nil
+	w.Close()
+	if !synced && !failed {
+		fmt.Fprintf(stderr, "syscope: warning: the Kubernetes API server did not answer during the capture: k8s.* fields come from container labels only\n")
+	}
 }
 
 // k8sEvent fills ev with a K8S event carrying payload (the JSON, its newline
