@@ -23,7 +23,9 @@
 # tools read them all.
 #
 # Variants: plain printing, -A, and filter-only reads (output discarded) with
-# filters that match under 1 % of the events, as the README reports them.
+# filters that match under 1 % of the events, as the README reports them;
+# then the chisels -c topprocs_cpu and -c echo_fds (syscope's built-in Go
+# chisels, sysdig's Lua ones). VARIANTS=chisels runs only the chisels.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -151,9 +153,13 @@ fi
 echo ">> ratio = sysdig / syscope (> 1: syscope is faster / uses less memory)"
 echo
 printf '%-40s %-8s %12s %14s\n' variant tool 'wall mean s' 'peak RSS KB'
-bench_pair
-bench_pair -A
-bench_pair 'evt.buffer contains localdomain'
-bench_pair 'fd.name=/etc/resolv.conf'
-bench_pair 'proc.name=haproxy and evt.type=connect and fd.sport=80'
-bench_pair 'fd.type in (ipv4, ipv6) and (k8s.ns.name=critical-app or proc.name=skydns)'
+if [ "${VARIANTS:-all}" != chisels ]; then
+	bench_pair
+	bench_pair -A
+	bench_pair 'evt.buffer contains localdomain'
+	bench_pair 'fd.name=/etc/resolv.conf'
+	bench_pair 'proc.name=haproxy and evt.type=connect and fd.sport=80'
+	bench_pair 'fd.type in (ipv4, ipv6) and (k8s.ns.name=critical-app or proc.name=skydns)'
+fi
+bench_pair -c topprocs_cpu
+bench_pair -c echo_fds

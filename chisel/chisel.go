@@ -45,6 +45,9 @@ type Desc struct {
 	// View marks a csysdig view (a Lua file with view_info): -i knows
 	// it, -cl does not list it, -c does not run it.
 	View bool
+	// Hidden marks a built-in that -c runs but -cl and -i do not show
+	// (table_generator, as sysdig's chisel of that name is hidden).
+	Hidden bool
 }
 
 // required returns the number of arguments that are not optional.
@@ -86,7 +89,9 @@ type Program interface {
 // Builtin is a chisel written in Go.
 type Builtin struct {
 	Desc Desc
-	// New returns a fresh instance of the chisel.
+	// New returns a fresh instance of the chisel. If the Program has a
+	// method Attach(*Control), it is called with the chisel's Control
+	// before any hook (SetArg may then print, as on_set_arg can).
 	New func() Program
 }
 
@@ -162,6 +167,10 @@ type Host struct {
 	nextRun    string
 	hasNextRun bool
 }
+
+// RunApp asks to run syscope again with the given command line once this
+// run ends (sysdig.run_app).
+func (h *Host) RunApp(cmdline string) { h.nextRun, h.hasNextRun = cmdline, true }
 
 // NextRun returns the command line a chisel asked to run once this run ends
 // (sysdig.run_app), split as sysdig splits it: at spaces outside double
@@ -423,9 +432,10 @@ func (r *Runner) Init() error {
 func (r *Runner) CaptureStart() error { return r.prog.CaptureStart(&r.ctl) }
 
 // Dropped gives the chisel an event that the capture filter rejected: only
-// its timestamp counts, for the intervals.
+// its timestamp counts, for the intervals. As in sysdig, the chisel does not
+// see the event: an on_interval it triggers sees the last event that passed
+// the capture filter (evt.field fails if there was none yet).
 func (r *Runner) Dropped(e *state.Event) error {
-	r.ctl.cur = e
 	return r.tick(e.Ts)
 }
 

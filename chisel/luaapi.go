@@ -7,7 +7,6 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/syscope/syscope/event"
 	"github.com/syscope/syscope/field"
 	"github.com/syscope/syscope/state"
 )
@@ -131,8 +130,7 @@ func (p *luaProgram) sysdigFuncs() map[string]lua.LGFunction {
 			// sysdig runs itself again with these arguments once the
 			// capture ends (around, spy_logs and spy_syslog use it to
 			// write files, wsysdig_summary to make a second pass).
-			h := p.host()
-			h.nextRun, h.hasNextRun = argString(L, 1), true
+			p.host().RunApp(argString(L, 1))
 			return 0
 		},
 		"end_capture": func(L *lua.LState) int { p.ctl.EndCapture(); return 0 },
@@ -338,42 +336,17 @@ const (
 // newReqField chooses how a field's values reach Lua, as libsinsp does by
 // the field's type: numbers, booleans or strings (rendered, as in -p).
 func newReqField(f *field.Field) *reqField {
-	rf := &reqField{f: f, ex: f.Ex, kind: 's'}
-	switch f.Type {
-	case event.PTBool:
-		rf.kind, rf.ex = 'b', f.Raw
-	case event.PTInt8, event.PTInt16, event.PTInt32, event.PTInt64,
-		event.PTUint8, event.PTUint16, event.PTUint32, event.PTUint64,
-		event.PTErrno, event.PTFD, event.PTPID, event.PTFD32, event.PTPID32,
-		event.PTPort, event.PTL4Proto, event.PTRelTime, event.PTAbsTime,
-		event.PTFlags8, event.PTFlags16, event.PTFlags32, event.PTMode,
-		event.PTUID, event.PTGID, event.PTSigType, event.PTSyscallID,
-		event.PTEnumFlags8, event.PTEnumFlags16, event.PTEnumFlags32:
-		rf.kind, rf.ex = 'n', f.Raw
-	case event.PTDouble:
+	k, ex := fieldValueKind(f)
+	rf := &reqField{f: f, ex: ex}
+	switch k {
+	case ValueBool:
+		rf.kind = 'b'
+	case ValueNumber:
+		rf.kind = 'n'
+	case ValueFloat:
 		rf.kind = 'f'
-		if f.Def.Name == "proc.fdusage" {
-			rf.ex = fdUsage // -p prints it with one decimal; chisels get the double
-		}
-	case event.PTSockAddr, event.PTSockFamily:
-		rf.kind = 0
-	case event.PTCharBuf, event.PTFSPath, event.PTFSRelPath, event.PTByteBuf:
-		if f.Def.Name == "evt.rawarg" {
-			// libsinsp gives the parameter's bytes as they are: strings
-			// with their NUL, buffers whole (up to its 65000-byte scratch).
-			name := f.Arg
-			rf.ex = func(c *field.Ctx, e *state.Event, d []byte) ([]byte, bool) {
-				i := e.ParamIndex(name)
-				if i < 0 || i >= e.NParams {
-					return d, false
-				}
-				p := e.Param(i)
-				if len(p) >= rawScratch {
-					p = p[:rawScratch-1]
-				}
-				return append(d, p...), true
-			}
-		}
+	case ValueString:
+		rf.kind = 's'
 	}
 	return rf
 }

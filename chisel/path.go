@@ -79,6 +79,9 @@ func (p *Path) load(ctl *Control, name string) (Program, error) {
 	}
 	if b := lookupBuiltin(name); b != nil {
 		if prog := b.New(); prog != nil {
+			if a, ok := prog.(interface{ Attach(*Control) }); ok {
+				a.Attach(ctl)
+			}
 			return prog, nil
 		}
 		return nil, &Error{Chisel: name, Msg: "the built-in chisel could not be created"}
@@ -136,7 +139,7 @@ func (p *Path) all() []Desc {
 		}
 	}
 	for _, b := range Builtins() {
-		if !seen[b.Name] {
+		if !seen[b.Name] && !b.Hidden {
 			seen[b.Name] = true
 			out = append(out, b)
 		}

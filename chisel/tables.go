@@ -12,27 +12,28 @@ import (
 	"github.com/syscope/syscope/state"
 )
 
-// threadTable is sysdig.get_thread_table(filter) and its variants: the
-// threads of the state engine keyed by tid, each with its fd table keyed by
-// fd number, in libsinsp's shape. With a filter, only the threads that have
-// an fd it accepts are listed, with only those fds; the filter sees each fd
-// as a read on it by the thread. sysdig lists them in hash order; we list
-// them by tid and fd number.
-func (p *luaProgram) threadTable(L *lua.LState, withFDs, barebone bool) int {
-	h := p.host()
-	var flt *filter.Filter
-	if s, ok := luaString(L.Get(1)); ok && s != "" {
-		f, err := filter.Compile(s)
-		if err != nil {
-			L.RaiseError("invalid filter argument for get_thread_table in chisel %s: %v", p.desc.Name, err)
-		}
-		flt = f
-	}
-	tab := L.NewTable()
+// ThreadEntry is a thread of the state engine with the fds that
+// sysdig.get_thread_table lists for it.
+type ThreadEntry struct {
+	Thread *state.Thread
+	FDs    []FDEntry // by fd number
+}
+
+// FDEntry is an fd of a thread.
+type FDEntry struct {
+	Num int64
+	FD  *state.FD
+}
+
+// Threads returns the threads of the state engine by tid, each with its fds
+// by fd number (none unless withFDs), as sysdig.get_thread_table(filter)
+// sees them. With a filter (flt not nil), only the threads that have an fd it
+// accepts are listed, with only those fds; the filter sees each fd as a read
+// on it by the thread. sysdig lists them in hash order.
+func (h *Host) Threads(flt *filter.Filter, withFDs bool) []ThreadEntry {
 	st := h.State
 	if st == nil {
-		L.Push(tab)
-		return 1
+		return nil
 	}
 	var threads []*state.Thread
 	st.EachThread(func(t *state.Thread) { threads = append(threads, t) })
@@ -54,20 +55,123 @@ func (p *luaProgram) threadTable(L *lua.LState, withFDs, barebone bool) int {
 		}()
 		return flt.Match(h.Ctx, &ev)
 	}
-	type fdEntry struct {
-		num int64
-		fd  *state.FD
-	}
-	var fds []fdEntry
+	var out []ThreadEntry
+	var fds []FDEntry
 	for _, t := range threads {
 		fds = fds[:0]
 		if tf := t.FDs(); tf != nil {
-			tf.Each(func(n int64, f *state.FD) { fds = append(fds, fdEntry{n, f}) })
+			tf.Each(func(n int64, f *state.FD) { fds = append(fds, FDEntry{n, f}) })
 		}
-		slices.SortFunc(fds, func(a, b fdEntry) int { return cmpInt(a.num, b.num) })
-		if flt != nil && !slices.ContainsFunc(fds, func(x fdEntry) bool { return matches(t, x.num, x.fd) }) {
+		slices.SortFunc(fds, func(a, b FDEntry) int { return cmpInt(a.Num, b.Num) })
+		if flt != nil && !slices.ContainsFunc(fds, func(x FDEntry) bool { return matches(t, x.Num, x.FD) }) {
 			continue
 		}
+		e := ThreadEntry{Thread: t}
+		if withFDs {
+			for _, x := range fds {
+				if flt == nil || matches(t, x.Num, x.FD) {
+					e.FDs = append(e.FDs, x)
+				}
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// UserName is the name of a thread's user as get_thread_table gives it:
+// "<NA>" when unknown.
+func UserName(st *state.State, t *state.Thread) string {
+	if t.UID != 0xffffffff {
+		if u := st.User(t.UID); u != nil {
+			return u.Name
+		}
+	}
+	return "<NA>"
+}
+
+// FDName is an fd's name as get_thread_table gives it: without the
+// characters that are not printable.
+func FDName(f *state.FD) string {
+	name := make([]byte, 0, len(f.Name))
+	for i := 0; i < len(f.Name); i++ {
+		if state.IsPrint(f.Name[i]) {
+			name = append(name, f.Name[i])
+		}
+	}
+	return string(name)
+}
+
+// Endpoints is an IP socket's ends as get_thread_table gives them; the
+// client end is unset for a server socket.
+type Endpoints struct {
+	L4Proto   string // tcp, udp, icmp, raw or <NA>
+	SIP, CIP  string
+	SPort     uint16
+	CPort     uint16
+	HasClient bool
+	IsServer  bool
+}
+
+// SocketEndpoints returns the ends of an IP socket; ok is false for other fds.
+func SocketEndpoints(f *state.FD) (ep Endpoints, ok bool) {
+	var v6 bool
+	switch f.Type {
+	case scap.FDIPv4Sock, scap.FDIPv4ServSock:
+	case scap.FDIPv6Sock, scap.FDIPv6ServSock:
+		v6 = true
+	default:
+		return ep, false
+	}
+	ip := func(a *[16]byte) string {
+		if v6 {
+			return string(state.AppendIPv6(nil, a[:]))
+		}
+		return string(state.AppendIPv4(nil, a[:4]))
+	}
+	if f.Type == scap.FDIPv4Sock || f.Type == scap.FDIPv6Sock {
+		// libsinsp's naming: the source end is the client.
+		ep.CIP, ep.CPort, ep.HasClient = ip(&f.SIP), f.SPort, true
+		ep.SIP, ep.SPort = ip(&f.DIP), f.DPort
+		ep.IsServer = f.Flags&state.FDRoleServer != 0
+	} else {
+		ep.SIP, ep.SPort, ep.IsServer = ip(&f.SIP), f.SPort, true
+	}
+	ep.L4Proto = "<NA>"
+	switch f.L4Proto {
+	case scap.L4TCP:
+		ep.L4Proto = "tcp"
+	case scap.L4UDP:
+		ep.L4Proto = "udp"
+	case scap.L4ICMP:
+		ep.L4Proto = "icmp"
+	case scap.L4Raw:
+		ep.L4Proto = "raw"
+	}
+	return ep, true
+}
+
+// threadTable is sysdig.get_thread_table(filter) and its variants: the
+// threads of Threads keyed by tid, each with its fd table keyed by fd
+// number, in libsinsp's shape.
+func (p *luaProgram) threadTable(L *lua.LState, withFDs, barebone bool) int {
+	h := p.host()
+	var flt *filter.Filter
+	if s, ok := luaString(L.Get(1)); ok && s != "" {
+		f, err := filter.Compile(s)
+		if err != nil {
+			L.RaiseError("invalid filter argument for get_thread_table in chisel %s: %v", p.desc.Name, err)
+		}
+		flt = f
+	}
+	tab := L.NewTable()
+	st := h.State
+	if st == nil {
+		L.Push(tab)
+		return 1
+	}
+	for _, te := range h.Threads(flt, withFDs) {
+		t := te.Thread
 		tt := L.NewTable()
 		tt.RawSetString("tid", lua.LNumber(uint32(t.Tid)))
 		tt.RawSetString("pid", lua.LNumber(uint32(t.Pid)))
@@ -86,13 +190,7 @@ func (p *luaProgram) threadTable(L *lua.LState, withFDs, barebone bool) int {
 			tt.RawSetString("pfmajor", lua.LNumber(uint32(t.PFMajor)))
 			tt.RawSetString("pfminor", lua.LNumber(uint32(t.PFMinor)))
 			tt.RawSetString("clone_ts", lua.LString(strconv.FormatUint(t.CloneTS, 10)))
-			user := "<NA>"
-			if t.UID != 0xffffffff {
-				if u := st.User(t.UID); u != nil {
-					user = u.Name
-				}
-			}
-			tt.RawSetString("username", lua.LString(user))
+			tt.RawSetString("username", lua.LString(UserName(st, t)))
 			tt.RawSetString("args", stringList(L, t.Args))
 			env := t.Env
 			if len(env) == 0 && !t.IsMain() {
@@ -103,13 +201,8 @@ func (p *luaProgram) threadTable(L *lua.LState, withFDs, barebone bool) int {
 			tt.RawSetString("env", stringList(L, env))
 		}
 		ft := L.NewTable()
-		if withFDs {
-			for _, x := range fds {
-				if flt != nil && !matches(t, x.num, x.fd) {
-					continue
-				}
-				ft.RawSetInt(int(uint32(x.num)), fdTable(L, x.fd, barebone))
-			}
+		for _, x := range te.FDs {
+			ft.RawSetInt(int(uint32(x.Num)), fdTable(L, x.FD, barebone))
 		}
 		tt.RawSetString("fdtable", ft)
 		tab.RawSetInt(int(uint32(t.Tid)), tt)
@@ -140,87 +233,63 @@ func stringList(L *lua.LState, ss []string) *lua.LTable {
 func fdTable(L *lua.LState, f *state.FD, barebone bool) *lua.LTable {
 	t := L.NewTable()
 	if !barebone {
-		name := make([]byte, 0, len(f.Name))
-		for i := 0; i < len(f.Name); i++ {
-			if state.IsPrint(f.Name[i]) {
-				name = append(name, f.Name[i])
-			}
-		}
-		t.RawSetString("name", lua.LString(name))
+		t.RawSetString("name", lua.LString(FDName(f)))
 		t.RawSetString("type", lua.LString(f.TypeName()))
 	}
-	var v6 bool
-	switch f.Type {
-	case scap.FDIPv4Sock, scap.FDIPv4ServSock:
-	case scap.FDIPv6Sock, scap.FDIPv6ServSock:
-		v6 = true
-	default:
+	ep, ok := SocketEndpoints(f)
+	if !ok {
 		return t
 	}
-	ip := func(a *[16]byte) lua.LString {
-		if v6 {
-			return lua.LString(state.AppendIPv6(nil, a[:]))
-		}
-		return lua.LString(state.AppendIPv4(nil, a[:4]))
+	if ep.HasClient {
+		t.RawSetString("cip", lua.LString(ep.CIP))
+		t.RawSetString("cport", lua.LNumber(ep.CPort))
 	}
-	if f.Type == scap.FDIPv4Sock || f.Type == scap.FDIPv6Sock {
-		// libsinsp's naming: the source end is the client.
-		t.RawSetString("cip", ip(&f.SIP))
-		t.RawSetString("sip", ip(&f.DIP))
-		t.RawSetString("cport", lua.LNumber(f.SPort))
-		t.RawSetString("sport", lua.LNumber(f.DPort))
-		t.RawSetString("is_server", lua.LBool(f.Flags&state.FDRoleServer != 0))
-	} else {
-		t.RawSetString("sip", ip(&f.SIP))
-		t.RawSetString("sport", lua.LNumber(f.SPort))
-		t.RawSetString("is_server", lua.LTrue)
-	}
-	l4 := "<NA>"
-	switch f.L4Proto {
-	case scap.L4TCP:
-		l4 = "tcp"
-	case scap.L4UDP:
-		l4 = "udp"
-	case scap.L4ICMP:
-		l4 = "icmp"
-	case scap.L4Raw:
-		l4 = "raw"
-	}
-	t.RawSetString("l4proto", lua.LString(l4))
+	t.RawSetString("sip", lua.LString(ep.SIP))
+	t.RawSetString("sport", lua.LNumber(ep.SPort))
+	t.RawSetString("is_server", lua.LBool(ep.IsServer))
+	t.RawSetString("l4proto", lua.LString(ep.L4Proto))
 	return t
+}
+
+// Containers returns the containers of the state engine by id (sysdig.
+// get_container_table lists them in hash order).
+func (h *Host) Containers() []*state.Container {
+	st := h.State
+	if st == nil || st.Containers == nil {
+		return nil
+	}
+	var cs []*state.Container
+	st.Containers.Each(func(c *state.Container) { cs = append(cs, c) })
+	slices.SortFunc(cs, func(a, b *state.Container) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return cs
 }
 
 // containerTable is sysdig.get_container_table(): the containers, numbered
 // from 1 (sysdig in hash order, we by id).
 func (p *luaProgram) containerTable(L *lua.LState) int {
 	tab := L.NewTable()
-	if st := p.host().State; st != nil && st.Containers != nil {
-		var cs []*state.Container
-		st.Containers.Each(func(c *state.Container) { cs = append(cs, c) })
-		slices.SortFunc(cs, func(a, b *state.Container) int {
-			switch {
-			case a.ID < b.ID:
-				return -1
-			case a.ID > b.ID:
-				return 1
-			}
-			return 0
-		})
-		for i, c := range cs {
-			t := L.NewTable()
-			t.RawSetString("id", lua.LString(c.ID))
-			t.RawSetString("name", lua.LString(c.Name))
-			t.RawSetString("image", lua.LString(c.Image))
-			t.RawSetString("type", lua.LString(containerTypeName(c.Type)))
-			tab.RawSetInt(i+1, t)
-		}
+	for i, c := range p.host().Containers() {
+		t := L.NewTable()
+		t.RawSetString("id", lua.LString(c.ID))
+		t.RawSetString("name", lua.LString(c.Name))
+		t.RawSetString("image", lua.LString(c.Image))
+		t.RawSetString("type", lua.LString(ContainerTypeName(c.Type)))
+		tab.RawSetInt(i+1, t)
 	}
 	L.Push(tab)
 	return 1
 }
 
-// containerTypeName is the type as the chisel API names it.
-func containerTypeName(t state.ContainerType) string {
+// ContainerTypeName is a container's type as the chisel API names it.
+func ContainerTypeName(t state.ContainerType) string {
 	switch t {
 	case state.ContainerTypeDocker, state.ContainerTypeUnknown:
 		return "docker"

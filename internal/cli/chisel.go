@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/syscope/syscope/chisel"
+	_ "github.com/syscope/syscope/chisel/builtin" // syscope's own chisels
 	"github.com/syscope/syscope/field"
 	"github.com/syscope/syscope/filter"
 	"github.com/syscope/syscope/state"
