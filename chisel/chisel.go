@@ -371,6 +371,13 @@ func Open(path *Path, host *Host, name string) (*Runner, error) {
 // Desc describes the chisel.
 func (r *Runner) Desc() *Desc { return r.prog.Desc() }
 
+// Lua reports whether the chisel is a Lua script (which may call
+// sysdig.get_read_progress), not a built-in.
+func (r *Runner) Lua() bool {
+	_, ok := r.prog.(*luaProgram)
+	return ok
+}
+
 // SetArgs gives the chisel its arguments as written on sysdig's command line:
 // one string, split at blanks except inside '...' or `...`.
 func (r *Runner) SetArgs(line string) error {

@@ -12,6 +12,7 @@ import (
 	_ "github.com/syscope/syscope/chisel/builtin" // syscope's own chisels
 	"github.com/syscope/syscope/field"
 	"github.com/syscope/syscope/filter"
+	"github.com/syscope/syscope/scap"
 	"github.com/syscope/syscope/state"
 )
 
@@ -243,4 +244,27 @@ func (cs *chiselSet) nextRun() ([]string, bool) {
 		args = append(args, "--chisel-dir", d)
 	}
 	return append(args, next...), true
+}
+
+// trackProgress gives the Lua chisels sysdig.get_read_progress on a capture
+// file: how much of it was read, in percent, as -P computes it (zlib's
+// position in the file over its size). It returns the progress meter the
+// main loop must drive: prog (the -P one) when there is one, else a silent
+// one.
+func (cs *chiselSet) trackProgress(o *Options, r *scap.Reader, prog *progress) (*progress, error) {
+	// Only Lua chisels can ask; following a gzip file's position costs a
+	// second decompression.
+	if !slices.ContainsFunc(cs.runners, (*chisel.Runner).Lua) {
+		return prog, nil
+	}
+	if prog == nil {
+		silent := *o
+		silent.Progress = true
+		var err error
+		if prog, err = newProgress(&silent, r, io.Discard); err != nil || prog == nil {
+			return prog, err
+		}
+	}
+	cs.host.Progress = prog.percent
+	return prog, nil
 }

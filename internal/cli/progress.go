@@ -114,8 +114,11 @@ func (p *progress) end() {
 	p.m.closeModel()
 }
 
+// percent is how much of the file was read.
+func (p *progress) percent() float64 { return float64(p.m.offset()) * 100 / float64(p.size) }
+
 func (p *progress) output() {
-	pct := float64(p.m.offset()) * 100 / float64(p.size)
+	pct := p.percent()
 	if pct-p.last > 0.1 {
 		p.clean()
 		p.line = fmt.Sprintf("%.2f", pct)

@@ -160,6 +160,11 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 		if prog, err = newProgress(o, r, stderr); err != nil {
 			return err
 		}
+		if o.chisels != nil {
+			if prog, err = o.chisels.trackProgress(o, r, prog); err != nil {
+				return err
+			}
+		}
 	}
 
 	ctx := field.NewCtx(st)
