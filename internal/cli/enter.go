@@ -16,6 +16,7 @@ import (
 	"github.com/syscope/syscope/container"
 	"github.com/syscope/syscope/container/runtimes"
 	"github.com/syscope/syscope/internal/nsenter"
+	"github.com/syscope/syscope/internal/textdist"
 )
 
 const enterUsage = `Usage: syscope enter [options] TARGET [--] COMMAND [ARG...]
@@ -342,7 +343,7 @@ func podNames(cands []enterCandidate) []string {
 func nearest(s string, names []string) string {
 	best, bestD := "", len(s)/2+2
 	for _, n := range names {
-		if d := editDistance(s, n); d < bestD {
+		if d := textdist.Levenshtein(s, n); d < bestD {
 			best, bestD = n, d
 		}
 	}
@@ -350,26 +351,6 @@ func nearest(s string, names []string) string {
 		return ""
 	}
 	return fmt.Sprintf(": did you mean %s?", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // pidInCgroup finds the oldest host process of a container: one whose cgroup
