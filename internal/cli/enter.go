@@ -171,6 +171,10 @@ func enterMain(args []string, stdout, stderr io.Writer) int {
 	for _, w := range warns {
 		fmt.Fprintf(stderr, "syscope enter: warning: %v\n", w)
 	}
+	if len(srcs) == 0 {
+		fmt.Fprintf(stderr, "syscope enter: no container runtime answered (is docker, containerd or CRI-O running? see --cri and --docker)\n")
+		return 1
+	}
 	if o.list {
 		printCandidates(stdout, cands)
 		return 0
@@ -257,9 +261,6 @@ func isHex(s string) bool {
 
 // pickCandidate finds the one container target names.
 func pickCandidate(cands []enterCandidate, target string, kinds []nsenter.Kind) (*enterCandidate, error) {
-	if len(cands) == 0 {
-		return nil, fmt.Errorf("no container runtime answered, so %q cannot be found (is docker, containerd or CRI-O running? see --cri and --docker)", target)
-	}
 	if parts := strings.Split(target, "/"); len(parts) == 2 || len(parts) == 3 {
 		var in []*enterCandidate
 		for i := range cands {
