@@ -110,6 +110,10 @@ type colors struct {
 	reset, red, green, blue, cyan, yellow, magenta string
 }
 
+// end writes what sysdig's Lua chisels print when the capture ends: the
+// colour reset and a newline.
+func (col colors) end(c *chisel.Control) error { return write(c, []byte(col.reset+"\n")) }
+
 // newColors returns the colour escapes, or empty strings when enable is
 // false or NO_COLOR is set.
 func newColors(enable bool) colors {

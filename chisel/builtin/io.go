@@ -135,7 +135,7 @@ func (x *echoFDs) Event(c *chisel.Control, e *state.Event) (bool, error) {
 }
 
 func (x *echoFDs) CaptureEnd(c *chisel.Control, ts uint64, delta int64) error {
-	return write(c, []byte(x.col.reset+"\n"))
+	return x.col.end(c)
 }
 
 // stdStream is stdin and stdout: the data read or written on fd 0 or 1.
@@ -321,7 +321,7 @@ func (s *spyNet) Event(c *chisel.Control, e *state.Event) (bool, error) {
 }
 
 func (s *spyNet) CaptureEnd(c *chisel.Control, ts uint64, delta int64) error {
-	return write(c, []byte(s.col.reset+"\n"))
+	return s.col.end(c)
 }
 
 // spyFile is spy_file: every successful read and write on files, with the

@@ -59,6 +59,17 @@ func (d *logDump) add(c *chisel.Control, e *state.Event, tid chisel.Value) {
 }
 
 // end prints how many entries there are and asks for the second run.
+// finish ends a log chisel's output: the colour reset on a terminal, then
+// the dump of the events around each message, if asked for.
+func (d *logDump) finish(b *base, c *chisel.Control, tty bool, col colors) error {
+	if tty {
+		if err := col.end(c); err != nil {
+			return err
+		}
+	}
+	return d.end(b, c)
+}
+
 func (d *logDump) end(b *base, c *chisel.Control) error {
 	if !d.on || !d.started {
 		return nil
@@ -214,12 +225,7 @@ func (s *spyLogs) Event(c *chisel.Control, e *state.Event) (bool, error) {
 }
 
 func (s *spyLogs) CaptureEnd(c *chisel.Control, ts uint64, delta int64) error {
-	if s.tty {
-		if err := write(c, []byte(s.col.reset+"\n")); err != nil {
-			return err
-		}
-	}
-	return s.dump.end(&s.base, c)
+	return s.dump.finish(&s.base, c, s.tty, s.col)
 }
 
 // spySyslog is spy_syslog: each message written to syslog, with its
@@ -329,12 +335,7 @@ rest:
 }
 
 func (s *spySyslog) CaptureEnd(c *chisel.Control, ts uint64, delta int64) error {
-	if s.tty {
-		if err := write(c, []byte(s.col.reset+"\n")); err != nil {
-			return err
-		}
-	}
-	return s.dump.end(&s.base, c)
+	return s.dump.finish(&s.base, c, s.tty, s.col)
 }
 
 // memcacheLog is memcachelog: the get and set commands sent to memcached.

@@ -258,7 +258,7 @@ func (p *procExecTime) Event(c *chisel.Control, e *state.Event) (bool, error) {
 }
 
 func (p *procExecTime) CaptureEnd(c *chisel.Control, ts uint64, delta int64) error {
-	return write(c, []byte(p.col.reset+"\n"))
+	return p.col.end(c)
 }
 
 // bottlenecks keeps the 10 slowest system calls, each with the enter event

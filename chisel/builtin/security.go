@@ -208,7 +208,7 @@ func (s *spyUsers) Event(c *chisel.Control, e *state.Event) (bool, error) {
 }
 
 func (s *spyUsers) CaptureEnd(c *chisel.Control, ts uint64, delta int64) error {
-	return write(c, []byte(s.col.reset+"\n"))
+	return s.col.end(c)
 }
 
 // loginShells is list_login_shells: the login shell id of the last command
