@@ -473,3 +473,31 @@ func PrimaryCgroup(cgroups []string) string {
 	}
 	return ""
 }
+
+// CgroupIndex maps cgroup paths to the ids of the containers that have them,
+// for the runtimes whose paths do not carry the id (containerd's own
+// containers, "/default/NAME").
+type CgroupIndex map[string]string
+
+// Add notes that container id has cgroup path (the root is ignored).
+func (ix CgroupIndex) Add(path, id string) {
+	if path != "" && path != "/" {
+		ix[path] = id
+	}
+}
+
+// Lookup returns the container whose cgroup is path or its nearest ancestor
+// in the index: a container's processes may sit in sub-cgroups of it.
+func (ix CgroupIndex) Lookup(path string) (string, bool) {
+	for p := path; p != "" && p != "/"; {
+		if id, ok := ix[p]; ok {
+			return id, true
+		}
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return "", false
+}

@@ -264,3 +264,25 @@ func TestPrimaryCgroup(t *testing.T) {
 		}
 	}
 }
+
+func TestCgroupIndex(t *testing.T) {
+	ix := CgroupIndex{}
+	ix.Add("/default/web", "web")
+	ix.Add("/", "root-is-ignored")
+	ix.Add("", "empty-is-ignored")
+	for _, tc := range []struct {
+		path, id string
+		ok       bool
+	}{
+		{"/default/web", "web", true},
+		{"/default/web/sub/deeper", "web", true},
+		{"/default/webby", "", false}, // a sibling whose name starts alike
+		{"/default", "", false},
+		{"/", "", false},
+		{"", "", false},
+	} {
+		if id, ok := ix.Lookup(tc.path); id != tc.id || ok != tc.ok {
+			t.Errorf("Lookup(%q) = %q, %v; want %q, %v", tc.path, id, ok, tc.id, tc.ok)
+		}
+	}
+}

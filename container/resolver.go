@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 )
@@ -33,7 +32,7 @@ type Resolver struct {
 	mu       sync.Mutex
 	closed   bool
 	cache    map[string]*Info     // by id: the last answer, successful or not
-	byCgroup map[string]string    // cgroup path -> id
+	byCgroup CgroupIndex          // cgroup path -> id
 	negative map[string]time.Time // job key -> when to ask again
 	pending  map[string]bool      // job keys queued or being looked up
 	stats    Stats
@@ -147,7 +146,7 @@ func NewResolver(sources []Source, opts ...ResolverOption) *Resolver {
 		jobs:     make(chan job, cfg.queue),
 		updates:  make(chan *Info, cfg.queue),
 		cache:    make(map[string]*Info),
-		byCgroup: make(map[string]string),
+		byCgroup: make(CgroupIndex),
 		negative: make(map[string]time.Time),
 		pending:  make(map[string]bool),
 	}
@@ -226,17 +225,7 @@ func (r *Resolver) IDForCgroup(path string) (string, bool) {
 }
 
 func (r *Resolver) idForCgroupLocked(path string) (string, bool) {
-	for p := path; p != "" && p != "/"; {
-		if id, ok := r.byCgroup[p]; ok {
-			return id, true
-		}
-		i := strings.LastIndexByte(p, '/')
-		if i < 0 {
-			break
-		}
-		p = p[:i]
-	}
-	return "", false
+	return r.byCgroup.Lookup(path)
 }
 
 // Stats returns the counts so far.
@@ -409,11 +398,9 @@ func (r *Resolver) learn(x *Info, j job) bool {
 	r.mu.Lock()
 	r.cache[x.ID] = x
 	for _, p := range x.Ext.Cgroups {
-		r.byCgroup[p] = x.ID
+		r.byCgroup.Add(p, x.ID)
 	}
-	if j.cgroup != "" {
-		r.byCgroup[j.cgroup] = x.ID
-	}
+	r.byCgroup.Add(j.cgroup, x.ID)
 	r.mu.Unlock()
 	return r.send(x)
 }

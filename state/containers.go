@@ -94,7 +94,7 @@ type Containers struct {
 	// byCgroup maps the cgroup paths that container events list under
 	// their "syscope" key to the container's id: containerd's own
 	// containers have paths that do not carry their id.
-	byCgroup map[string]string
+	byCgroup container.CgroupIndex
 }
 
 func newContainers() *Containers { return &Containers{m: make(map[string]*Container)} }
@@ -280,19 +280,10 @@ func (c *Containers) idForCgroups(cgroups []string) string {
 	for _, cg := range cgroups {
 		// "subsys=path", where the subsystem may hold a '=' itself
 		// ("name=systemd=/path"), as sysdig splits them.
-		i := strings.LastIndexByte(cg, '=')
-		if i < 0 {
-			continue
-		}
-		for p := cg[i+1:]; p != "" && p != "/"; {
-			if id, ok := c.byCgroup[p]; ok {
+		if i := strings.LastIndexByte(cg, '='); i >= 0 {
+			if id, ok := c.byCgroup.Lookup(cg[i+1:]); ok {
 				return id
 			}
-			i := strings.LastIndexByte(p, '/')
-			if i < 0 {
-				break
-			}
-			p = p[:i]
 		}
 	}
 	return ""
@@ -305,12 +296,10 @@ func (s *State) addCgroups(x *Container, paths []string) {
 		return
 	}
 	if s.Containers.byCgroup == nil {
-		s.Containers.byCgroup = make(map[string]string)
+		s.Containers.byCgroup = make(container.CgroupIndex)
 	}
 	for _, p := range paths {
-		if p != "" && p != "/" {
-			s.Containers.byCgroup[p] = x.ID
-		}
+		s.Containers.byCgroup.Add(p, x.ID)
 	}
 	for _, t := range s.threads {
 		if t.ContainerID == "" && len(t.Cgroups) > 0 {

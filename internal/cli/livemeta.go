@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +31,7 @@ type liveMeta struct {
 	res       *container.Resolver
 	byCgroup  bool                       // a source can find containers by cgroup path
 	listed    map[string]*container.Info // containers listed at the start, by the id sysdig reports
+	listedCg  container.CgroupIndex      // their cgroup paths, for those whose paths carry no id
 	emitted   map[string]bool            // ids whose container event went out
 	asked     map[string]bool            // ids and cgroup paths asked about
 	ready     []*container.Info          // container events to deliver before the next probe event
@@ -73,9 +73,10 @@ func newLiveMeta(o *Options, threads []scap.Thread, stderr io.Writer) *liveMeta 
 		return nil
 	}
 	m := &liveMeta{
-		listed:  make(map[string]*container.Info),
-		emitted: make(map[string]bool),
-		asked:   make(map[string]bool),
+		listed:   make(map[string]*container.Info),
+		listedCg: make(container.CgroupIndex),
+		emitted:  make(map[string]bool),
+		asked:    make(map[string]bool),
 	}
 	for i := range m.cgParam {
 		m.cgParam[i] = -1
@@ -111,6 +112,9 @@ func newLiveMeta(o *Options, threads []scap.Thread, stderr io.Writer) *liveMeta 
 		for _, x := range list {
 			if x.ID != "" && m.listed[x.ID] == nil {
 				m.listed[x.ID] = x
+				for _, p := range x.Ext.Cgroups {
+					m.listedCg.Add(p, x.ID)
+				}
 			}
 		}
 	}
@@ -151,24 +155,14 @@ func (m *liveMeta) observeCgroups(cgroups []string) {
 		return
 	}
 	m.asked[path] = true
-	for id, x := range m.listed {
-		if !m.emitted[id] && cgroupListed(x, path) {
+	if id, ok := m.listedCg.Lookup(path); ok {
+		if !m.emitted[id] {
 			m.emitted[id] = true
-			m.ready = append(m.ready, x)
-			return
+			m.ready = append(m.ready, m.listed[id])
 		}
+		return
 	}
 	m.res.Request("", path)
-}
-
-// cgroupListed reports whether path is one of x's cgroups or below one.
-func cgroupListed(x *container.Info, path string) bool {
-	for _, c := range x.Ext.Cgroups {
-		if path == c || strings.HasPrefix(path, c+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 // observe looks at an event from the probe: the threads that clone and
