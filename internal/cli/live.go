@@ -55,7 +55,8 @@ type liveSource struct {
 	// container runtime answers).
 	containers *liveMeta
 	// kube delivers Kubernetes metadata events (nil without an API server).
-	kube   *k8s.Watcher
+	kube *k8s.Watcher
+	// lastTs is the time of the probe's last event: metadata events get it.
 	lastTs uint64
 }
 
@@ -139,7 +140,7 @@ func (l *liveSource) Next(ev *scap.Event) error {
 		k8sEvent(ev, <-l.kube.Events(), l.lastTs)
 		return nil
 	}
-	if l.containers != nil && l.containers.next(ev) {
+	if l.containers != nil && l.containers.next(ev, l.lastTs) {
 		return nil
 	}
 	err := l.p.Next(ev)

@@ -35,8 +35,7 @@ type liveMeta struct {
 	emitted   map[string]bool            // ids whose container event went out
 	asked     map[string]bool            // ids and cgroup paths asked about
 	ready     []*container.Info          // container events to deliver before the next probe event
-	lastTs    uint64
-	cgParam   [event.MaxType]int8 // index of the "cgroups" parameter of each event type, -1 if none
+	cgParam   [event.MaxType]int8        // index of the "cgroups" parameter of each event type, -1 if none
 	cgroupBuf []string
 }
 
@@ -168,7 +167,6 @@ func (m *liveMeta) observeCgroups(cgroups []string) {
 // observe looks at an event from the probe: the threads that clone and
 // execve events describe may be in a new container.
 func (m *liveMeta) observe(ev *scap.Event) {
-	m.lastTs = ev.Ts
 	if int(ev.Type) >= len(m.cgParam) {
 		return
 	}
@@ -187,9 +185,10 @@ func (m *liveMeta) observe(ev *scap.Event) {
 	m.observeCgroups(m.cgroupBuf)
 }
 
-// next fills ev with a pending container event and reports whether there was
-// one: the queued ones first, then the answers of lookups.
-func (m *liveMeta) next(ev *scap.Event) bool {
+// next fills ev with a pending container event, at time ts (the last
+// event's), and reports whether there was one: the queued ones first, then
+// the answers of lookups.
+func (m *liveMeta) next(ev *scap.Event, ts uint64) bool {
 	for {
 		var x *container.Info
 		switch {
@@ -209,7 +208,7 @@ func (m *liveMeta) next(ev *scap.Event) bool {
 		default:
 			return false
 		}
-		containerEvent(ev, x, m.lastTs)
+		containerEvent(ev, x, ts)
 		return true
 	}
 }
