@@ -160,6 +160,11 @@ func (s *State) parseContainerJSON(e *Event) {
 	x.ImageTag, _ = jsonString(c["imagetag"])
 	x.ImageDigest, _ = jsonString(c["imagedigest"])
 	x.Privileged, _ = jsonBool(c["privileged"])
+	// libsinsp does not deliver the event of a lookup that started (which a
+	// file cannot finish) or failed; it still adds the container.
+	if v, ok := jsonUint(c["lookup_state"]); ok && (v == uint32(container.LookupStarted) || v == uint32(container.LookupFailed)) {
+		e.FilteredOut = true
+	}
 	x.IP, _ = jsonString(c["ip"])
 	var mounts []map[string]json.RawMessage
 	if json.Unmarshal(c["Mounts"], &mounts) == nil {

@@ -23,6 +23,10 @@ type Event struct {
 	Container *Container
 	// FDNameChanged reports whether parsing the event changed the name of FD.
 	FDNameChanged bool
+	// FilteredOut is set by the parser for events libsinsp parses but does
+	// not deliver (its evt.m_filtered_out): container events of a failed
+	// lookup. They count in evt.num; ProcessFiltered reports them not kept.
+	FilteredOut bool
 	// TInfo is the thread the parser attached to the event (libsinsp's
 	// evt.m_tinfo); Thread falls back to a lookup when it is nil, as
 	// sinsp_evt::get_thread_info does. A few fields (the latencies) read TInfo.
@@ -123,7 +127,7 @@ func (s *State) ProcessFiltered(e *Event, keep func(*Event) bool) bool {
 	}
 	s.LastEventTS = e.Ts
 	s.applyRemovals()
-	e.Thread, e.FD, e.ErrorCode, e.Container, e.FDNameChanged = nil, nil, 0, nil, false
+	e.Thread, e.FD, e.ErrorCode, e.Container, e.FDNameChanged, e.FilteredOut = nil, nil, 0, nil, false, false
 	// As in libsinsp, the event is parsed whatever reset found.
 	s.reset(e)
 	modifies := e.Info.Flags&event.EFModifiesState != 0
@@ -152,7 +156,7 @@ func (s *State) ProcessFiltered(e *Event, keep func(*Event) bool) bool {
 		ok = keep(e)
 	}
 	e.noteFDRename()
-	return ok
+	return ok && !e.FilteredOut
 }
 
 // resolveThread sets TInfo to the thread the parser attached and, like
