@@ -2,6 +2,7 @@ package probe
 
 import (
 	"bufio"
+	"bytes"
 	"os"
 	"strings"
 	"testing"
@@ -656,4 +657,29 @@ func BenchmarkConvertByName(b *testing.B) {
 		sink += Convert("mmap_flags", uint64(i))
 	}
 	_ = sink
+}
+
+// TestCgroupCacheFallback: the cgroups of a task that is gone come from its
+// process or parent only when that one's cgroup v2 directory is the task's.
+func TestCgroupCacheFallback(t *testing.T) {
+	c := newCgroupCache()
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Skip(err)
+	}
+	ino := c.cgroup2Inode(self)
+	if ino == 0 {
+		t.Skip("no cgroup v2 hierarchy here")
+	}
+	const gone = 1 << 30 // no such pid
+	if got := c.lookup(ino+1, 0, gone, os.Getpid()); got != nil {
+		t.Errorf("another cgroup's id vouched for this process's cgroups: %q", got)
+	}
+	want := formatCgroups(self)
+	if got := c.lookup(ino, 0, gone, os.Getpid()); !bytes.Equal(got, want) {
+		t.Errorf("fallback to the parent: got %q, want %q", got, want)
+	}
+	if got := c.lookup(ino, 0, gone); !bytes.Equal(got, want) {
+		t.Errorf("the cached value: got %q, want %q", got, want)
+	}
 }

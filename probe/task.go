@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"unsafe"
 )
 
@@ -95,7 +96,7 @@ func (c *converter) taskParam(o *op) {
 	case tComm:
 		c.putString(ti[taskComm : taskComm+16])
 	case tCgroups:
-		c.putBytes(c.cg.lookup(int(le.Uint64(ti[taskTid:])), i64(taskCg2), i64(taskCgmem)))
+		c.putBytes(c.cg.lookup(i64(taskCg2), i64(taskCgmem), int(i64(taskTid)), int(i64(taskPid)), int(i64(taskPtid))))
 	case tTTY:
 		var tty uint32
 		if t := u32(taskTTY); t != 0 {
@@ -149,26 +150,60 @@ func trimArea(b []byte) []byte {
 
 // cgroupCache maps a task's cgroup ids to its cgroups parameter ("cpu=/path\0...").
 type cgroupCache struct {
-	m map[[2]uint64][]byte
+	m    map[[2]uint64][]byte
+	root string // where the cgroup v2 hierarchy is mounted
 }
 
-func newCgroupCache() *cgroupCache { return &cgroupCache{m: map[[2]uint64][]byte{}} }
+func newCgroupCache() *cgroupCache {
+	c := &cgroupCache{m: map[[2]uint64][]byte{}, root: "/sys/fs/cgroup/unified"}
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		c.root = "/sys/fs/cgroup" // a cgroup v2-only host
+	}
+	return c
+}
 
-// lookup returns the cgroups param of thread tid whose v2 and v1-memory cgroup ids are
-// given. The first time a pair of ids is seen, it reads /proc/<tid>/cgroup.
-func (c *cgroupCache) lookup(tid int, cg2, cgmem uint64) []byte {
+// lookup returns the cgroups param of the task whose v2 and v1-memory cgroup
+// ids are given. The first time a pair of ids is seen, it reads
+// /proc/TID/cgroup of the task (tids[0]); when the task is already gone (a
+// short-lived process, read after it exited), of its process or its parent
+// (the other tids), when that one's cgroup v2 directory is the task's (its
+// inode is the cgroup id). It returns nil when none is known.
+func (c *cgroupCache) lookup(cg2, cgmem uint64, tids ...int) []byte {
 	key := [2]uint64{cg2, cgmem}
 	if b, ok := c.m[key]; ok {
 		return b
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", tid))
-	if err != nil {
-		// The task is gone: nothing is known but that it existed. Don't cache.
-		return nil
+	for i, tid := range tids {
+		if tid <= 0 {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", tid))
+		if err != nil {
+			continue // gone too
+		}
+		if i > 0 && (cg2 == 0 || c.cgroup2Inode(b) != cg2) {
+			continue // another task's: only its own v2 cgroup vouches for it
+		}
+		v := formatCgroups(b)
+		c.m[key] = v
+		return v
 	}
-	v := formatCgroups(b)
-	c.m[key] = v
-	return v
+	return nil
+}
+
+// cgroup2Inode is the inode of the cgroup v2 directory a /proc/PID/cgroup
+// names ("0::/path"), which is the kernel's cgroup id; 0 when unknown.
+func (c *cgroupCache) cgroup2Inode(proc []byte) uint64 {
+	for _, line := range strings.Split(string(proc), "\n") {
+		if path, ok := strings.CutPrefix(line, "0::"); ok {
+			if fi, err := os.Stat(c.root + path); err == nil {
+				if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+					return st.Ino
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // subsysOrder is the kernel's order of cgroup controllers, in which the driver lists them.
