@@ -95,6 +95,7 @@ type Containers struct {
 	// their "syscope" key to the container's id: containerd's own
 	// containers have paths that do not carry their id.
 	byCgroup container.CgroupIndex
+	gen      int // counts changes to byCgroup
 }
 
 func newContainers() *Containers { return &Containers{m: make(map[string]*Container)} }
@@ -273,10 +274,30 @@ func jsonBool(v json.RawMessage) (bool, bool) {
 // containerID finds the container of a thread from its cgroups: by sysdig's
 // rules, or else by the cgroup paths container events listed.
 func (s *State) containerID(cgroups []string) string {
-	if id := containerIDFromCgroups(cgroups); id != "" || len(s.Containers.byCgroup) == 0 {
-		return id
+	// The threads of a process share one cgroups list (listCache): the
+	// answer for a list is kept while the listed containers stay.
+	if len(cgroups) == 0 {
+		return containerIDFromCgroups(cgroups)
 	}
-	return s.Containers.idForCgroups(cgroups)
+	if s.cgMemo == nil || len(s.cgMemo) >= listCacheMax {
+		s.cgMemo = make(map[*string]containerMemo)
+	}
+	if m, ok := s.cgMemo[&cgroups[0]]; ok && m.gen == s.Containers.gen && m.n == len(cgroups) {
+		return m.id
+	}
+	id := containerIDFromCgroups(cgroups)
+	if id == "" && len(s.Containers.byCgroup) != 0 {
+		id = s.Containers.idForCgroups(cgroups)
+	}
+	s.cgMemo[&cgroups[0]] = containerMemo{id: id, gen: s.Containers.gen, n: len(cgroups)}
+	return id
+}
+
+// containerMemo is an answer of State.containerID, for a cgroups list of n
+// entries, while Containers.gen stays.
+type containerMemo struct {
+	id     string
+	gen, n int
 }
 
 // idForCgroups returns the container whose listed cgroup path is one of
@@ -300,6 +321,7 @@ func (s *State) addCgroups(x *Container, paths []string) {
 	if len(paths) == 0 {
 		return
 	}
+	s.Containers.gen++
 	if s.Containers.byCgroup == nil {
 		s.Containers.byCgroup = make(container.CgroupIndex)
 	}

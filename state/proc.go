@@ -13,15 +13,15 @@ const cloneStaleNS = 2_000_000_000
 func (s *State) parseCloneExit(e *Event) {
 	tid := e.Tid
 	childTid := i64(e.param(0))
-	flags := u32(e.paramNamed("flags"))
+	flags := u32(pFlags.get(e))
 	if childTid < 0 {
 		return
 	}
 	vtid := tid
 	var vpid int64 = -1
-	if i := e.ParamIndex("vtid"); i >= 0 && i < e.NParams {
-		vtid = i64(e.param(i))
-		vpid = i64(e.paramNamed("vpid"))
+	if pVtid.has(e) {
+		vtid = i64(pVtid.get(e))
+		vpid = i64(pVpid.get(e))
 	}
 	inContainer := flags&CloneChildInPID != 0 || tid != vtid
 	inverted := false
@@ -33,9 +33,9 @@ func (s *State) parseCloneExit(e *Event) {
 		}
 		var parent int64
 		if flags&CloneThread != 0 {
-			parent = i64(e.paramNamed("pid"))
+			parent = i64(pPid.get(e))
 		} else {
-			parent = i64(e.paramNamed("ptid"))
+			parent = i64(pPtid.get(e))
 		}
 		if e.Thread != nil {
 			if inContainer {
@@ -59,12 +59,12 @@ func (s *State) parseCloneExit(e *Event) {
 		s.removeThread(childTid, true)
 		collision = true
 	}
-	exe := cstring(e.paramNamed("exe"))
+	exe := cstring(pExe.get(e))
 	comm := exe
-	if c := e.paramNamed("comm"); c != nil {
+	if c := pComm.get(e); c != nil {
 		comm = cstring(c)
 	}
-	args := splitArgs(e.paramNamed("args"))
+	args := s.argsCache.split(pArgs.get(e))
 	t := &Thread{s: s, Tid: childTid, Ptid: tid, Vtid: -1, Vpid: -1, UID: 0xffffffff, GID: 0xffffffff}
 	// Like a new libsinsp thread: no session or process group, loginuid 0.
 	t.Sid, t.Vpgid, t.FDLimit = -1, -1, -1
@@ -81,7 +81,7 @@ func (s *State) parseCloneExit(e *Event) {
 		parent = s.lookup(tid, true)
 		parent.Comm, parent.Exe, parent.ExePath, parent.Args = comm, exe, "", args
 	}
-	t.Pid = i64(e.paramNamed("pid"))
+	t.Pid = i64(pPid.get(e))
 	t.Flags = flags
 	if flags&CloneThread == 0 {
 		t.Pid = childTid
@@ -96,18 +96,18 @@ func (s *State) parseCloneExit(e *Event) {
 	t.Exe = exe
 	t.Comm = comm
 	t.Args = args
-	t.FDLimit = i64(e.paramNamed("fdlimit"))
+	t.FDLimit = i64(pFdlimit.get(e))
 	if e.Type != event.SyscallCloneV11X {
-		t.PFMajor = uint64(i64(e.paramNamed("pgft_maj")))
-		t.PFMinor = uint64(i64(e.paramNamed("pgft_min")))
-		t.VMSizeKB = u32(e.paramNamed("vm_size"))
-		t.VMRSSKB = u32(e.paramNamed("vm_rss"))
-		t.VMSwapKB = u32(e.paramNamed("vm_swap"))
+		t.PFMajor = uint64(i64(pPgftMaj.get(e)))
+		t.PFMinor = uint64(i64(pPgftMin.get(e)))
+		t.VMSizeKB = u32(pVMSize.get(e))
+		t.VMRSSKB = u32(pVMRSS.get(e))
+		t.VMSwapKB = u32(pVMSwap.get(e))
 	}
-	t.UID = u32(e.paramNamed("uid"))
-	t.GID = u32(e.paramNamed("gid"))
-	if c := e.paramNamed("cgroups"); c != nil {
-		t.Cgroups = splitArgs(c)
+	t.UID = u32(pUID.get(e))
+	t.GID = u32(pGid.get(e))
+	if c := pCgroups.get(e); c != nil {
+		t.Cgroups = s.cgroupsCache.split(c)
 	} else {
 		t.Cgroups = parent.Cgroups
 	}
@@ -138,36 +138,36 @@ func (s *State) parseExecveExit(e *Event) {
 		return
 	}
 	t.Exe = cstring(e.param(1))
-	if c := e.paramNamed("comm"); c != nil {
+	if c := pComm.get(e); c != nil {
 		t.Comm = cstring(c)
 	} else {
 		t.Comm = t.Exe
 	}
 	t.Args = splitArgs(e.param(2))
-	t.Pid = i64(e.paramNamed("pid"))
+	t.Pid = i64(pPid.get(e))
 	if t.Ptid == -1 {
-		t.Ptid = i64(e.paramNamed("ptid"))
+		t.Ptid = i64(pPtid.get(e))
 	}
-	t.FDLimit = i64(e.paramNamed("fdlimit"))
-	if e.ParamIndex("pgft_maj") >= 0 {
-		t.PFMajor = uint64(i64(e.paramNamed("pgft_maj")))
-		t.PFMinor = uint64(i64(e.paramNamed("pgft_min")))
-		t.VMSizeKB = u32(e.paramNamed("vm_size"))
-		t.VMRSSKB = u32(e.paramNamed("vm_rss"))
-		t.VMSwapKB = u32(e.paramNamed("vm_swap"))
+	t.FDLimit = i64(pFdlimit.get(e))
+	if pPgftMaj.in(e) >= 0 {
+		t.PFMajor = uint64(i64(pPgftMaj.get(e)))
+		t.PFMinor = uint64(i64(pPgftMin.get(e)))
+		t.VMSizeKB = u32(pVMSize.get(e))
+		t.VMRSSKB = u32(pVMRSS.get(e))
+		t.VMSwapKB = u32(pVMSwap.get(e))
 	}
-	if i := e.ParamIndex("env"); i >= 0 && i < e.NParams {
-		t.Env = splitArgs(e.param(i))
+	if pEnv.has(e) {
+		t.Env = splitArgs(pEnv.get(e))
 	}
-	if i := e.ParamIndex("cgroups"); i >= 0 && i < e.NParams {
-		t.Cgroups = splitArgs(e.param(i))
+	if pCgroups.has(e) {
+		t.Cgroups = s.cgroupsCache.split(pCgroups.get(e))
 		t.ContainerID = s.containerID(t.Cgroups)
 	}
-	if i := e.ParamIndex("pgid"); i >= 0 && i < e.NParams {
-		t.Vpgid = i64(e.param(i))
+	if pPgid.has(e) {
+		t.Vpgid = i64(pPgid.get(e))
 	}
-	if i := e.ParamIndex("loginuid"); i >= 0 && i < e.NParams {
-		t.LoginUID = u32(e.param(i))
+	if pLoginuid.has(e) {
+		t.LoginUID = u32(pLoginuid.get(e))
 	}
 	switch e.Type {
 	case event.SyscallExecveV17X, event.SyscallExecveV18X, event.SyscallExecveV19X, event.SyscallExecveatX:

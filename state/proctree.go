@@ -25,7 +25,7 @@ func (s *State) MainThread(t *Thread) *Thread {
 
 // Parent returns the thread that started t (its Ptid), or nil when the
 // table does not have it.
-func (s *State) Parent(t *Thread) *Thread { return s.threads[t.Ptid] }
+func (s *State) Parent(t *Thread) *Thread { return s.lookup(t.Ptid, false) }
 
 // Ancestors walks the ancestors of a thread, parent first, as libsinsp
 // walks them: it stops at a thread with tid -1 and at a loop in the chain.
@@ -78,8 +78,7 @@ func (s *State) countThreadsOf(pid int64) uint64 {
 // child of its main thread, which is added as a placeholder if missing.
 func (s *State) addThread(t *Thread) {
 	s.countChild(t)
-	s.threads[t.Tid] = t
-	s.cached = nil
+	s.setThread(t)
 }
 
 func (s *State) countChild(t *Thread) {
@@ -108,8 +107,7 @@ func (s *State) removeThread(tid int64, force bool) {
 			m.NChilds--
 		}
 	}
-	delete(s.threads, tid)
-	s.cached = nil
+	s.deleteThread(tid)
 	if n != 0 {
 		s.recountChildren()
 	}

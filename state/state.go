@@ -261,7 +261,7 @@ func (t *Thread) Main() *Thread {
 	if t.IsMain() {
 		return t
 	}
-	return t.s.threads[t.Pid]
+	return t.s.lookup(t.Pid, false)
 }
 
 // FDs returns the fd table t uses.
@@ -332,13 +332,23 @@ type Group struct {
 
 // State is the whole state of the system as seen by the event stream.
 type State struct {
-	threads    map[int64]*Thread
-	cached     *Thread // the last thread looked up (events come in runs from one thread)
-	Users      map[uint32]*User
-	Groups     map[uint32]*Group
-	Interfaces []scap.Interface
-	Machine    *scap.MachineInfo
-	Containers *Containers
+	threads map[int64]*Thread
+	// tcache holds recently looked-up threads by tid modulo its size (a
+	// direct-mapped cache in front of the map: events come in runs from a
+	// few threads). Every write to threads updates the tid's slot.
+	tcache [threadCacheSize]*Thread
+	// tmiss remembers, in the same way, tids the table does not have (the
+	// events of threads that came and went before the capture started are
+	// looked up again and again).
+	tmiss [threadCacheSize]missSlot
+	// Reused lists of new threads, and the container of the last cgroups.
+	argsCache, cgroupsCache listCache
+	cgMemo                  map[*string]containerMemo
+	Users                   map[uint32]*User
+	Groups                  map[uint32]*Group
+	Interfaces              []scap.Interface
+	Machine                 *scap.MachineInfo
+	Containers              *Containers
 	// K8s is the Kubernetes state from K8S_E events (state/k8s.go), nil before the first.
 	K8s *K8s
 
@@ -364,8 +374,30 @@ func New() *State {
 	}
 }
 
+const threadCacheSize = 256
+
+type missSlot struct {
+	tid   int64
+	valid bool
+}
+
 // Thread returns the thread tid, or nil.
-func (s *State) Thread(tid int64) *Thread { return s.threads[tid] }
+func (s *State) Thread(tid int64) *Thread { return s.lookup(tid, false) }
+
+// setThread puts t in the table as thread tid, replacing any other.
+func (s *State) setThread(t *Thread) {
+	s.threads[t.Tid] = t
+	s.tcache[uint64(t.Tid)%threadCacheSize] = t
+	s.tmiss[uint64(t.Tid)%threadCacheSize].valid = false
+}
+
+// deleteThread takes thread tid out of the table.
+func (s *State) deleteThread(tid int64) {
+	delete(s.threads, tid)
+	if c := &s.tcache[uint64(tid)%threadCacheSize]; *c != nil && (*c).Tid == tid {
+		*c = nil
+	}
+}
 
 // NumThreads returns the number of threads in the table.
 func (s *State) NumThreads() int { return len(s.threads) }
@@ -418,8 +450,7 @@ func (s *State) LoadMetadata(m *scap.Metadata) {
 		t.Root = st.Root
 		t.LoginUID, t.ExeWritable = procLoginUID(st)
 		t.ContainerID = s.containerID(st.Cgroups)
-		s.threads[t.Tid] = t
-		s.cached = nil
+		s.setThread(t)
 	}
 	for i := range m.Threads {
 		st := &m.Threads[i]
@@ -506,14 +537,23 @@ func (s *State) newThread(tid int64) *Thread {
 
 // lookup returns thread tid, creating a placeholder if create is set.
 func (s *State) lookup(tid int64, create bool) *Thread {
-	if t := s.cached; t != nil && t.Tid == tid {
+	c := &s.tcache[uint64(tid)%threadCacheSize]
+	if t := *c; t != nil && t.Tid == tid {
 		return t
 	}
+	m := &s.tmiss[uint64(tid)%threadCacheSize]
+	if m.valid && m.tid == tid {
+		if !create {
+			return nil
+		}
+		return s.newThread(tid)
+	}
 	if t := s.threads[tid]; t != nil {
-		s.cached = t
+		*c = t
 		return t
 	}
 	if !create {
+		m.tid, m.valid = tid, true
 		return nil
 	}
 	return s.newThread(tid)
