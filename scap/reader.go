@@ -1,13 +1,13 @@
 package scap
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/syscope/syscope/event"
@@ -75,12 +75,20 @@ func (e *Event) Param(i int) []byte {
 
 // Reader reads a capture file.
 type Reader struct {
-	name   string
-	br     *bufio.Reader
-	closer []io.Closer
-	off    int64 // offset of the next byte of br in the uncompressed stream
-	buf    []byte
-	meta   Metadata
+	name  string
+	in    *chunks      // the uncompressed stream
+	async *asyncSource // inflates a compressed input ahead
+	owned bool         // the input is a file Open opened (Close closes it)
+	// pipe, once Next has started it, decodes in a goroutine of its own;
+	// cur is the batch being handed out, pos and metaPos the next event
+	// and metadata in it.
+	pipe         *pipeline
+	noPipe       bool
+	cur          *batch
+	pos, metaPos int
+	closer       []io.Closer
+	off          int64 // offset of the next unread byte in the uncompressed stream
+	meta         Metadata
 	// pending is the header of the first event block, read while looking for the end of the metadata.
 	pending     [blockHeaderLen]byte
 	havePending bool
@@ -112,6 +120,7 @@ func Open(path string) (*Reader, error) {
 		return nil, err
 	}
 	r.closer = append(r.closer, f)
+	r.owned = true
 	return r, nil
 }
 
@@ -120,20 +129,30 @@ func NewReader(rd io.Reader) (*Reader, error) { return newReader(rd, "") }
 
 func newReader(rd io.Reader, name string) (*Reader, error) {
 	r := &Reader{name: name}
-	br := bufio.NewReaderSize(rd, 1<<18)
-	magic, _ := br.Peek(2)
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+	raw := newStream(rd)
+	if magic := raw.peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(raw)
 		if err != nil {
 			return nil, r.errf(0, err, "bad gzip stream")
 		}
-		r.closer = append(r.closer, zr)
-		br = bufio.NewReaderSize(zr, 1<<18)
+		// Inflating costs more than decoding: it gets a goroutine of its
+		// own, and the events are decoded in the caller's.
+		as := newAsyncSource(zr, zr)
+		r.async = as
+		r.noPipe = true
+		r.in = &chunks{src: as}
+	} else {
+		r.in = &chunks{src: newSyncSource(raw)}
 	}
-	r.br = br
-	r.buf = make([]byte, 1<<16)
 	if err := r.readHeader(); err != nil {
+		if r.async != nil {
+			r.async.stop()
+		}
 		return nil, err
+	}
+	if r.async != nil {
+		// A Reader dropped without Close still stops its goroutine.
+		runtime.AddCleanup(r, func(stop func()) { stop() }, r.async.stop)
 	}
 	return r, nil
 }
@@ -141,14 +160,38 @@ func newReader(rd io.Reader, name string) (*Reader, error) {
 // Close releases the file.
 func (r *Reader) Close() error {
 	var first error
+	if r.pipe != nil {
+		r.pipe.stop()
+	}
+	if r.async != nil {
+		r.async.stop()
+	}
 	for i := len(r.closer) - 1; i >= 0; i-- {
 		if err := r.closer[i].Close(); err != nil && first == nil {
 			first = err
 		}
 	}
 	r.closer = nil
+	if r.owned {
+		// The file is closed: a read in progress returns, and the
+		// goroutine with it. (A caller's pipe may block for good: then
+		// the goroutine is left to end with it.)
+		if r.pipe != nil {
+			<-r.pipe.exited
+		}
+		if r.async != nil {
+			<-r.async.exited
+		}
+	}
+	r.err = errClosed
 	return first
 }
+
+// SetPipeline turns the decoding goroutine (see pipeline.go) on or off
+// before the first event is read; it is on by default when the program
+// may use more than one CPU. A Reader with OnBlock set decodes in the
+// caller's goroutine.
+func (r *Reader) SetPipeline(on bool) { r.noPipe = !on }
 
 // Metadata returns the tables read before the first event.
 func (r *Reader) Metadata() *Metadata { return &r.meta }
@@ -163,27 +206,23 @@ func (r *Reader) errf(off int64, err error, format string, args ...any) *Error {
 	return &Error{File: r.name, Offset: off, Msg: fmt.Sprintf(format, args...), Err: err}
 }
 
-func (r *Reader) readFull(p []byte) error {
-	n, err := io.ReadFull(r.br, p)
-	r.off += int64(n)
-	return err
-}
-
-// readBlockHeader reads the 8-byte block header. It returns io.EOF at a clean end of stream.
+// readBlockHeader reads the 8-byte block header into h. It returns io.EOF at a clean end of stream.
 func (r *Reader) readBlockHeader(h []byte) error {
-	n, err := io.ReadFull(r.br, h)
-	r.off += int64(n)
+	b, err := r.in.next(blockHeaderLen)
+	r.off += int64(len(b))
 	if err == io.EOF {
 		return io.EOF
 	}
 	if err != nil {
-		return r.errf(r.off-int64(n), err, "truncated block header (%d of 8 bytes)", n)
+		return r.errf(r.off-int64(len(b)), err, "truncated block header (%d of 8 bytes)", len(b))
 	}
+	copy(h, b)
 	return nil
 }
 
-// readBody reads the rest of a block whose header is h into r.buf and checks its trailer.
-// It returns the body without header and trailer (padding included).
+// readBody reads the rest of a block whose header is h and checks its
+// trailer. It returns the body without header and trailer (padding
+// included), as a slice of the input buffer valid until the next read.
 func (r *Reader) readBody(h []byte, limit uint32) ([]byte, error) {
 	start := r.off - blockHeaderLen
 	btype := le.Uint32(h[0:])
@@ -195,30 +234,13 @@ func (r *Reader) readBody(h []byte, limit uint32) ([]byte, error) {
 		return nil, r.errf(start, nil, "block type 0x%x claims %d bytes, more than the %d allowed: the file is corrupt", btype, total, limit)
 	}
 	n := int(total) - blockHeaderLen
-	var b []byte
-	if cap(r.buf) >= n {
-		b = r.buf[:n]
-		if err := r.readFull(b); err != nil {
-			return nil, r.errf(start, err, "truncated block type 0x%x (%d bytes announced, %d read)", btype, total, r.off-start)
+	b, err := r.in.next(n)
+	r.off += int64(len(b))
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
 		}
-	} else {
-		// Grow as the data arrives: a lying length must not make us allocate gigabytes.
-		b = r.buf[:0]
-		for len(b) < n {
-			c := min(n-len(b), 1<<20)
-			if cap(b)-len(b) < c {
-				nb := make([]byte, len(b), len(b)+max(c, len(b)))
-				copy(nb, b)
-				b = nb
-			}
-			m, err := io.ReadFull(r.br, b[len(b):len(b)+c])
-			b = b[:len(b)+m]
-			r.off += int64(m)
-			if err != nil {
-				return nil, r.errf(start, err, "truncated block type 0x%x (%d bytes announced, %d read)", btype, total, r.off-start)
-			}
-		}
-		r.buf = b
+		return nil, r.errf(start, err, "truncated block type 0x%x (%d bytes announced, %d read)", btype, total, r.off-start)
 	}
 	if trailer := le.Uint32(b[n-4:]); trailer != total {
 		return nil, r.errf(start, nil, "block type 0x%x: trailer length %d does not match header length %d", btype, trailer, total)
@@ -335,6 +357,12 @@ var ErrNoEvents = errors.New("no events in file")
 func (r *Reader) Next(ev *Event) error {
 	if r.err != nil {
 		return r.err
+	}
+	if r.pipe == nil && !r.noPipe && r.OnBlock == nil && runtime.GOMAXPROCS(0) > 1 {
+		r.startPipeline()
+	}
+	if r.pipe != nil {
+		return r.nextPiped(ev)
 	}
 	// The header lives in the Reader: a local array would escape to the heap
 	// through the io.Reader call, once per event.

@@ -13,8 +13,7 @@ import "github.com/syscope/syscope/scap"
 // none, and the ports known to be servers.
 func (s *State) Restart(m *scap.Metadata) {
 	s.threads = make(map[int64]*Thread, max(len(m.Threads), 64))
-	s.tcache = [threadCacheSize]*Thread{}
-	s.tmiss = [threadCacheSize]missSlot{}
+	s.clearThreadCache()
 	s.Interfaces = nil
 	s.tidToRemove = -1
 	s.fdsToRemove = s.fdsToRemove[:0]

@@ -6,6 +6,7 @@
 package state
 
 import (
+	"math"
 	"sort"
 
 	"github.com/syscope/syscope/scap"
@@ -340,7 +341,7 @@ type State struct {
 	// tmiss remembers, in the same way, tids the table does not have (the
 	// events of threads that came and went before the capture started are
 	// looked up again and again).
-	tmiss [threadCacheSize]missSlot
+	tmiss [missCacheSize]int64 // noTid: empty
 	// Reused lists of new threads, and the container of the last cgroups.
 	argsCache, cgroupsCache listCache
 	cgMemo                  map[*string]containerMemo
@@ -364,7 +365,7 @@ type State struct {
 
 // New returns an empty state.
 func New() *State {
-	return &State{
+	s := &State{
 		threads:     make(map[int64]*Thread, 1024),
 		Users:       make(map[uint32]*User),
 		Groups:      make(map[uint32]*Group),
@@ -372,13 +373,23 @@ func New() *State {
 		tidToRemove: -1,
 		ServerPorts: make(map[uint16]struct{}),
 	}
+	s.clearThreadCache()
+	return s
 }
 
-const threadCacheSize = 256
+const (
+	threadCacheSize = 1024
+	// Captures whose thread table was trimmed hold events of a thousand
+	// threads it does not have.
+	missCacheSize = 4096
+	noTid         = math.MinInt64
+)
 
-type missSlot struct {
-	tid   int64
-	valid bool
+func (s *State) clearThreadCache() {
+	s.tcache = [threadCacheSize]*Thread{}
+	for i := range s.tmiss {
+		s.tmiss[i] = noTid
+	}
 }
 
 // Thread returns the thread tid, or nil.
@@ -388,7 +399,9 @@ func (s *State) Thread(tid int64) *Thread { return s.lookup(tid, false) }
 func (s *State) setThread(t *Thread) {
 	s.threads[t.Tid] = t
 	s.tcache[uint64(t.Tid)%threadCacheSize] = t
-	s.tmiss[uint64(t.Tid)%threadCacheSize].valid = false
+	if m := &s.tmiss[uint64(t.Tid)%missCacheSize]; *m == t.Tid {
+		*m = noTid
+	}
 }
 
 // deleteThread takes thread tid out of the table.
@@ -541,8 +554,8 @@ func (s *State) lookup(tid int64, create bool) *Thread {
 	if t := *c; t != nil && t.Tid == tid {
 		return t
 	}
-	m := &s.tmiss[uint64(tid)%threadCacheSize]
-	if m.valid && m.tid == tid {
+	m := &s.tmiss[uint64(tid)%missCacheSize]
+	if *m == tid && tid != noTid {
 		if !create {
 			return nil
 		}
@@ -553,7 +566,7 @@ func (s *State) lookup(tid int64, create bool) *Thread {
 		return t
 	}
 	if !create {
-		m.tid, m.valid = tid, true
+		*m = tid
 		return nil
 	}
 	return s.newThread(tid)

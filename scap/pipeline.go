@@ -1,0 +1,184 @@
+package scap
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+)
+
+// pipeline reads and decodes a capture in a goroutine of its own, a batch
+// of events ahead of the caller of Next: on a machine with a spare core,
+// read(2), inflating and splitting blocks into events cost the event loop
+// nothing. Events are not copied: their bytes stay in the input buffers,
+// which the batches pin until the caller is done with them.
+type pipeline struct {
+	batches chan *batch   // decoded batches, in order; closed after the last
+	free    chan *batch   // batches given back
+	done    chan struct{} // closed to stop the goroutine
+	stop    func()        // closes done once
+	in      *chunks       // the decoding reader's input (its buffer pool is shared)
+	exited  chan struct{} // closed when the goroutine has returned
+}
+
+// batch is a run of decoded events with the metadata met between them.
+type batch struct {
+	events  []Event
+	ends    []int64  // stream offset after each event's block
+	lens    []uint32 // parameter lengths and offsets of all events
+	offs    []uint32
+	metas   []metaItem
+	retired [][]byte // input buffers to give back once the batch is consumed
+	err     error    // what ended the input, after the events
+}
+
+// metaItem is metadata met before event number at of its batch.
+type metaItem struct {
+	at      int
+	section bool // a new section (OnSection), or tables within one (OnMetadata)
+	m       *Metadata
+}
+
+const (
+	batchEvents = 1024
+	// A batch ends once it has read past this many input buffers, so that
+	// big events do not pin many buffers at once.
+	batchRetired = 2
+)
+
+// startPipeline hands the decoding of r's input, from here on, to a new
+// goroutine running a Reader of its own; r keeps the caller's side.
+func (r *Reader) startPipeline() {
+	dec := &Reader{name: r.name, in: r.in, off: r.off, pending: r.pending, havePending: r.havePending, noPipe: true}
+	dec.meta.Major, dec.meta.Minor = r.meta.Major, r.meta.Minor
+	dec.in.pin = true
+	p := &pipeline{
+		batches: make(chan *batch, 2),
+		free:    make(chan *batch, 4),
+		done:    make(chan struct{}),
+		exited:  make(chan struct{}),
+		in:      dec.in,
+	}
+	var once sync.Once
+	p.stop = func() { once.Do(func() { close(p.done) }) }
+	r.pipe = p
+	// A Reader dropped without Close still stops its goroutine.
+	runtime.AddCleanup(r, func(stop func()) { stop() }, p.stop)
+	go p.run(dec)
+}
+
+func (p *pipeline) run(dec *Reader) {
+	defer close(p.exited)
+	defer close(p.batches)
+	var b *batch
+	dec.OnSection = func(m *Metadata) {
+		mc := *m
+		b.metas = append(b.metas, metaItem{at: len(b.events), section: true, m: &mc})
+	}
+	dec.OnMetadata = func(m *Metadata) {
+		mc := *m
+		b.metas = append(b.metas, metaItem{at: len(b.events), m: &mc})
+	}
+	var ev Event
+	for {
+		select {
+		case b = <-p.free:
+		default:
+			b = &batch{}
+		}
+		for len(b.events) < batchEvents && len(dec.in.retired) < batchRetired {
+			if err := dec.Next(&ev); err != nil {
+				b.err = err
+				break
+			}
+			ev.Lens = nil
+			ev.Offs = nil
+			b.events = append(b.events, ev)
+			b.ends = append(b.ends, dec.off)
+			b.lens = append(b.lens, dec.lens[:ev.NParams]...)
+			b.offs = append(b.offs, dec.offs[:ev.NParams]...)
+			if dec.in.waiting() {
+				// From a pipe, what has arrived goes on now.
+				break
+			}
+		}
+		// The arenas are complete: point each event at its lengths and offsets.
+		k := 0
+		for i := range b.events {
+			e := &b.events[i]
+			e.Lens = b.lens[k : k+e.NParams : k+e.NParams]
+			e.Offs = b.offs[k : k+e.NParams : k+e.NParams]
+			k += e.NParams
+		}
+		b.retired = append(b.retired, dec.in.retired...)
+		clear(dec.in.retired)
+		dec.in.retired = dec.in.retired[:0]
+		last := b.err != nil // b belongs to the consumer once sent
+		select {
+		case p.batches <- b:
+		case <-p.done:
+			return
+		}
+		if last {
+			return
+		}
+	}
+}
+
+// errClosed is what Next returns after Close.
+var errClosed = errors.New("capture reader closed")
+
+// nextPiped is Next for a Reader whose decoding runs in a pipeline.
+func (r *Reader) nextPiped(ev *Event) error {
+	for {
+		b := r.cur
+		if b == nil {
+			var ok bool
+			if b, ok = <-r.pipe.batches; !ok {
+				r.err = errClosed
+				return r.err
+			}
+			r.cur, r.pos, r.metaPos = b, 0, 0
+		}
+		for r.metaPos < len(b.metas) && b.metas[r.metaPos].at == r.pos {
+			mi := b.metas[r.metaPos]
+			r.metaPos++
+			if mi.section {
+				r.meta = *mi.m
+				if r.OnSection != nil {
+					r.OnSection(&r.meta)
+				} else if r.OnMetadata != nil {
+					r.OnMetadata(&r.meta)
+				}
+			} else if r.OnMetadata != nil {
+				r.OnMetadata(mi.m)
+			}
+		}
+		if r.pos < len(b.events) {
+			*ev = b.events[r.pos]
+			r.off = b.ends[r.pos]
+			r.pos++
+			return nil
+		}
+		if b.err != nil {
+			r.err = b.err
+			return r.err
+		}
+		// The batch's last event was handed out by the previous call: its
+		// buffers and the batch can be reused.
+		r.release(b)
+		r.cur = nil
+	}
+}
+
+func (r *Reader) release(b *batch) {
+	for i, buf := range b.retired {
+		r.pipe.in.src.put(buf)
+		b.retired[i] = nil
+	}
+	b.retired = b.retired[:0]
+	b.events, b.ends, b.lens, b.offs, b.metas, b.err = b.events[:0], b.ends[:0], b.lens[:0], b.offs[:0], b.metas[:0], nil
+	select {
+	case r.pipe.free <- b:
+	default:
+	}
+}
