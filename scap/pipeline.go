@@ -40,6 +40,7 @@ type metaItem struct {
 
 const (
 	batchEvents = 1024
+	arenaParams = 8 * batchEvents
 	// A batch ends once it has read past this many input buffers, so that
 	// big events do not pin many buffers at once.
 	batchRetired = 2
@@ -69,46 +70,53 @@ func (r *Reader) startPipeline() {
 func (p *pipeline) run(dec *Reader) {
 	defer close(p.exited)
 	defer close(p.batches)
+	// The callbacks run within dec.Next, with the event's slot already
+	// taken: the metadata goes before it.
 	var b *batch
 	dec.OnSection = func(m *Metadata) {
 		mc := *m
-		b.metas = append(b.metas, metaItem{at: len(b.events), section: true, m: &mc})
+		b.metas = append(b.metas, metaItem{at: len(b.events) - 1, section: true, m: &mc})
 	}
 	dec.OnMetadata = func(m *Metadata) {
 		mc := *m
-		b.metas = append(b.metas, metaItem{at: len(b.events), m: &mc})
+		b.metas = append(b.metas, metaItem{at: len(b.events) - 1, m: &mc})
 	}
-	var ev Event
 	for {
 		select {
 		case b = <-p.free:
 		default:
 			b = &batch{}
 		}
+		if b.events == nil {
+			b.events = make([]Event, 0, batchEvents)
+			b.ends = make([]int64, 0, batchEvents)
+			b.lens = make([]uint32, 0, arenaParams)
+			b.offs = make([]uint32, 0, arenaParams)
+		}
 		for len(b.events) < batchEvents && len(dec.in.retired) < batchRetired {
-			if err := dec.Next(&ev); err != nil {
+			// Decode in place: the event into its slot, its parameter
+			// lengths and offsets into the arenas' spare room (readEvent
+			// makes arrays of its own when an event does not fit).
+			n, k := len(b.events), len(b.lens)
+			b.events = b.events[:n+1]
+			dec.lens, dec.offs = b.lens[k:cap(b.lens)], b.offs[k:cap(b.offs)]
+			e := &b.events[n]
+			if err := dec.Next(e); err != nil {
+				b.events = b.events[:n]
 				b.err = err
 				break
 			}
-			ev.Lens = nil
-			ev.Offs = nil
-			b.events = append(b.events, ev)
+			if e.NParams > 0 && k+e.NParams <= cap(b.lens) && &e.Lens[0] == &b.lens[:k+1][k] {
+				b.lens, b.offs = b.lens[:k+e.NParams], b.offs[:k+e.NParams]
+			}
 			b.ends = append(b.ends, dec.off)
-			b.lens = append(b.lens, dec.lens[:ev.NParams]...)
-			b.offs = append(b.offs, dec.offs[:ev.NParams]...)
 			if dec.in.waiting() {
 				// From a pipe, what has arrived goes on now.
 				break
 			}
 		}
-		// The arenas are complete: point each event at its lengths and offsets.
-		k := 0
-		for i := range b.events {
-			e := &b.events[i]
-			e.Lens = b.lens[k : k+e.NParams : k+e.NParams]
-			e.Offs = b.offs[k : k+e.NParams : k+e.NParams]
-			k += e.NParams
-		}
+		// The arenas go with the batch.
+		dec.lens, dec.offs = nil, nil
 		b.retired = append(b.retired, dec.in.retired...)
 		clear(dec.in.retired)
 		dec.in.retired = dec.in.retired[:0]

@@ -104,7 +104,7 @@ type bufferSource interface {
 	put([]byte)
 }
 
-const chunkSize = 1 << 20
+const chunkSize = 256 << 10
 
 // next returns the next n bytes, or fewer at the end of the input (with the
 // input's error: io.EOF if nothing was left, io.ErrUnexpectedEOF otherwise).

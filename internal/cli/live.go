@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,6 +31,13 @@ func openSource(o *Options, stderr io.Writer) (eventSource, *scap.Metadata, erro
 		r, err := scap.Open(o.ReadFile)
 		if err != nil {
 			return nil, nil, err
+		}
+		if os.Getenv("GOGC") == "" {
+			// Reading a file, the live heap stays small (a few MB) while
+			// each section's tables leave garbage: a GC target of 200 %
+			// costs about 3 MB and saves a few collections (-7 % of the time
+			// of a filter over a 2 M event capture). $GOGC overrides it.
+			debug.SetGCPercent(200)
 		}
 		return r, r.Metadata(), nil
 	}
