@@ -18,6 +18,8 @@ type Writer struct {
 	err error
 	buf []byte
 	n   int64 // bytes written, uncompressed
+	// scratch holds a block's header and trailer while they are written.
+	scratch [8]byte
 	// For Offset: zlib's view of a plain file, or the bytes of a compressed one.
 	z   zlibOut
 	out *countWriter
@@ -112,15 +114,17 @@ func (w *Writer) WriteSection(m *Metadata) error {
 func (w *Writer) block(typ uint32, body []byte) {
 	pad := (4 - len(body)%4) % 4
 	total := uint32(8 + len(body) + pad + 4)
-	var h [8]byte
+	// The scratch bytes live in the Writer: local arrays would escape to
+	// the heap through bufio's writer, twice per event.
+	h := &w.scratch
 	le.PutUint32(h[0:], typ)
 	le.PutUint32(h[4:], total)
 	w.write(h[:])
 	w.write(body)
-	var z [4]byte
-	w.write(z[:pad])
-	le.PutUint32(z[:], total)
-	w.write(z[:])
+	clear(h[:4])
+	w.write(h[:pad])
+	le.PutUint32(h[:], total)
+	w.write(h[:4])
 }
 
 type enc struct{ b []byte }

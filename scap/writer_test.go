@@ -169,3 +169,22 @@ func TestWriterSections(t *testing.T) {
 		t.Errorf("sections seen: %v, want one with 2 threads", sections)
 	}
 }
+
+// Writing an event allocates nothing (a live capture writes a million a
+// second), compressed or not.
+func TestWriteEventAllocs(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		w, err := NewWriter(io.Discard, compress, &Metadata{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := make([]byte, 100)
+		ev := Event{Ts: 1, Tid: 2, Type: event.SyscallWriteX, NParams: 2, Lens: []uint32{8, 92}, Offs: []uint32{0, 8}, Data: data}
+		for i := 0; i < 1000; i++ { // let the buffers grow first
+			w.WriteEvent(&ev)
+		}
+		if a := testing.AllocsPerRun(1000, func() { w.WriteEvent(&ev) }); a != 0 {
+			t.Errorf("compress=%v: %.1f allocations per event", compress, a)
+		}
+	}
+}
