@@ -12,7 +12,6 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
@@ -42,8 +41,7 @@ type Stats struct {
 type Probe struct {
 	objs  probeObjects
 	links []link.Link
-	rd    *ringbuf.Reader
-	rec   ringbuf.Record
+	rd    *ring
 	conv  *converter
 	cgfds []*os.File
 	stop  atomic.Bool
@@ -150,11 +148,10 @@ func Open(o Options) (*Probe, error) {
 		}
 		p.links = append(p.links, l)
 	}
-	if p.rd, err = ringbuf.NewReader(p.objs.Events); err != nil {
+	if p.rd, err = newRing(p.objs.Events.FD(), int(p.objs.Events.MaxEntries())); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("opening the ring buffer: %w", err)
 	}
-	p.rd.SetDeadline(time.Now().Add(pollInterval))
 	return p, nil
 }
 
@@ -201,7 +198,8 @@ func (p *Probe) Close() error {
 		}
 	}
 	if p.rd != nil {
-		p.rd.Close()
+		p.rd.close()
+		p.rd = nil
 	}
 	for _, f := range p.cgfds {
 		f.Close()
@@ -210,28 +208,26 @@ func (p *Probe) Close() error {
 }
 
 // Next reads the next event into ev, waiting for one. Its slices are valid until the
-// next call. After Stop, it returns the events still queued, then io.EOF.
+// next call. After Stop, it returns the events still queued, then io.EOF. Next
+// and Close must not run at the same time.
 func (p *Probe) Next(ev *scap.Event) error {
+	if p.rd == nil {
+		return io.EOF
+	}
 	for {
 		stopping := p.stop.Load()
-		// The deadline only matters once the ring is empty (records are read
-		// without waiting), so it is renewed when it expires, not per record.
-		err := p.rd.ReadInto(&p.rec)
-		if errors.Is(err, os.ErrDeadlineExceeded) {
+		b, err := p.rd.next(pollInterval)
+		if err == errRingTimeout {
 			if stopping {
 				return io.EOF
 			}
-			p.rd.SetDeadline(time.Now().Add(pollInterval))
 			continue
 		}
-		if errors.Is(err, ringbuf.ErrClosed) {
-			return io.EOF
-		}
 		if err != nil {
-			return fmt.Errorf("reading the ring buffer: %w", err)
+			return err
 		}
 		p.recvd.Add(1)
-		return p.conv.convert(p.rec.RawSample, ev)
+		return p.conv.convert(b, ev)
 	}
 }
 
