@@ -48,7 +48,7 @@ stop_capture() {
 echo "== 1. per-syscall cost, $N calls, $ROUNDS interleaved rounds"
 for c in un hk tr; do : > "$W/$c.getppid"; : > "$W/$c.write"; done
 record() { awk '/getppid/ {print $2 >> "'"$W"'/'"$1"'.getppid"} /write/ {print $2 >> "'"$W"'/'"$1"'.write"}' "$W/out"; }
-for r in $(seq "$ROUNDS"); do
+for _ in $(seq "$ROUNDS"); do
 	"$W/loop" -n "$N" > "$W/out"; record un
 	# Hooks attached, but the in-kernel filter excludes the workload: the floor.
 	start_capture "$W/cap.scap" --comm no-such-command
@@ -70,7 +70,7 @@ echo "== 2. HTTP server on loopback under wrk (2 threads, 20 connections, 5 s)"
 sleep 0.5
 : > "$W/un.rps"; : > "$W/tr.rps"
 rps() { wrk -t2 -c20 -d5s http://127.0.0.1:18080/ | awk '/Requests\/sec/ {print $2}'; }
-for r in $(seq "$ROUNDS"); do
+for _ in $(seq "$ROUNDS"); do
 	rps >> "$W/un.rps"
 	start_capture "$W/cap.scap"
 	rps >> "$W/tr.rps"
@@ -88,7 +88,16 @@ t1=$(date +%s.%N)
 stop_capture
 ev=$(awk -F: '/Driver Events/ {print $2}' "$W/syscope.err"); dr=$(awk -F: '/Driver Drops/ {print $2}' "$W/syscope.err")
 printf "capture to file: %d events in %.2f s = %.2f M events/s, %d dropped\n" "$ev" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$ev / ($t1 - $t0) / 1000000" | bc -l)" "$dr"
-ls -l "$W/cap.scap" | awk '{print "file size: " $5 " bytes"}'
+echo "file size: $(stat -c %s "$W/cap.scap") bytes"
+rm -f "$W/cap.scap"
+# Sustained: getppid paced at RATE calls/s (2 events each) for about 5 s.
+RATE=${RATE:-600000}
+start_capture "$W/cap.scap" -v
+"$W/loop" -rate "$RATE" -n $((RATE * 5)) > "$W/paced"
+stop_capture
+ev=$(awk -F: '/Driver Events/ {print $2}' "$W/syscope.err"); dr=$(awk -F: '/Driver Drops/ {print $2}' "$W/syscope.err")
+printf "sustained: %s; captured %d events (%.2f M events/s of the loop), %d dropped\n" \
+	"$(cat "$W/paced")" "$ev" "$(echo "2 * $RATE / 1000000" | bc -l)" "$dr"
 rm -f "$W/cap.scap"
 "$W/syscope" -s 8192 -v -A > /dev/null 2>"$W/over.err" &
 OV=$!
