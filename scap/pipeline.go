@@ -135,15 +135,16 @@ func (p *pipeline) run(dec *Reader) {
 // errClosed is what Next returns after Close.
 var errClosed = errors.New("capture reader closed")
 
-// nextPiped is Next for a Reader whose decoding runs in a pipeline.
-func (r *Reader) nextPiped(ev *Event) error {
+// nextPiped is NextPtr for a Reader whose decoding runs in a pipeline: the
+// event is in its batch.
+func (r *Reader) nextPiped() (*Event, error) {
 	for {
 		b := r.cur
 		if b == nil {
 			var ok bool
 			if b, ok = <-r.pipe.batches; !ok {
 				r.err = errClosed
-				return r.err
+				return nil, r.err
 			}
 			r.cur, r.pos, r.metaPos = b, 0, 0
 		}
@@ -162,14 +163,13 @@ func (r *Reader) nextPiped(ev *Event) error {
 			}
 		}
 		if r.pos < len(b.events) {
-			*ev = b.events[r.pos]
 			r.off = b.ends[r.pos]
 			r.pos++
-			return nil
+			return &b.events[r.pos-1], nil
 		}
 		if b.err != nil {
 			r.err = b.err
-			return r.err
+			return nil, r.err
 		}
 		// The batch's last event was handed out by the previous call: its
 		// buffers and the batch can be reused.

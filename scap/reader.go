@@ -86,6 +86,7 @@ type Reader struct {
 	noPipe       bool
 	cur          *batch
 	pos, metaPos int
+	ev           Event // NextPtr's event, when decoding in the caller's goroutine
 	closer       []io.Closer
 	off          int64 // offset of the next unread byte in the uncompressed stream
 	meta         Metadata
@@ -349,6 +350,21 @@ func (r *Reader) readMetaBlock(h []byte, m *Metadata) error {
 	return nil
 }
 
+// NextPtr is Next without a copy: the event it returns is the Reader's, and
+// valid until the next call (its bytes are valid as long as with Next).
+func (r *Reader) NextPtr() (*Event, error) {
+	if r.err == nil && r.pipe == nil && !r.noPipe && r.OnBlock == nil && runtime.GOMAXPROCS(0) > 1 {
+		r.startPipeline()
+	}
+	if r.err == nil && r.pipe != nil {
+		return r.nextPiped()
+	}
+	if err := r.Next(&r.ev); err != nil {
+		return nil, err
+	}
+	return &r.ev, nil
+}
+
 // ErrNoEvents is returned by Next, wrapped, for a capture that has no event block at all.
 var ErrNoEvents = errors.New("no events in file")
 
@@ -362,7 +378,11 @@ func (r *Reader) Next(ev *Event) error {
 		r.startPipeline()
 	}
 	if r.pipe != nil {
-		return r.nextPiped(ev)
+		p, err := r.nextPiped()
+		if err == nil {
+			*ev = *p
+		}
+		return err
 	}
 	// The header lives in the Reader: a local array would escape to the heap
 	// through the io.Reader call, once per event.

@@ -227,7 +227,13 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 		if o.NumEvents >= 0 && n == o.NumEvents {
 			break
 		}
-		err := src.Next(&raw)
+		var err error
+		if r != nil {
+			// A file: the event is used where the reader decoded it.
+			ev.Event, err = r.NextPtr()
+		} else {
+			err = src.Next(&raw)
+		}
 		if err == io.EOF {
 			prog.atEOF()
 			break
@@ -236,28 +242,28 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 			readErr = err
 			break
 		}
-		ev.Info = raw.Type.Info()
+		ev.Info = ev.Type.Info()
 		// Container events at the head of a file are consumed while the capture is
 		// opened, as sysdig does: they update the state (and evt.num, in the first
 		// section) but are not shown, counted by -n or -S, or timed by -M. With -w
 		// they are written after the tables.
-		if !started && (raw.Type == event.ContainerJsonE || raw.Type == event.ContainerJsonV2E || raw.Type == event.ContainerE) {
+		if !started && (ev.Type == event.ContainerJsonE || ev.Type == event.ContainerJsonV2E || ev.Type == event.ContainerE) {
 			num := st.NumEvents
 			st.Process(&ev)
 			if restarted {
 				st.NumEvents = num
 			}
-			dump.head(&raw)
+			dump.head(ev.Event)
 			continue
 		}
 		if !started {
 			started = true
-			if err := dump.start(raw.Ts); err != nil {
+			if err := dump.start(ev.Ts); err != nil {
 				return err
 			}
 		}
 		// Events written with -F for the state only are parsed and not shown.
-		kept := st.ProcessFiltered(&ev, keep) && raw.Flags&scap.FlagStateOnly == 0
+		kept := st.ProcessFiltered(&ev, keep) && ev.Flags&scap.FlagStateOnly == 0
 		if err := dump.event(&ev, kept); err != nil {
 			return err
 		}
@@ -270,8 +276,8 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 			continue
 		}
 		if start == 0 {
-			start = raw.Ts
-		} else if o.Duration > 0 && raw.Ts-start >= uint64(o.Duration)*1e9 {
+			start = ev.Ts
+		} else if o.Duration > 0 && ev.Ts-start >= uint64(o.Duration)*1e9 {
 			break
 		}
 		n++
@@ -284,7 +290,7 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 			continue
 		}
 		if summary != nil {
-			summary.add(&raw)
+			summary.add(ev.Event)
 		}
 		if quiet {
 			continue
