@@ -139,17 +139,54 @@ func (s *State) parseContainerEvent(e *Event) {
 // the expected JSON type (or convert to it) and ignores the others.
 func (s *State) parseContainerJSON(e *Event) {
 	raw := trimNul(e.param(0))
+	d, ok := s.containerJSON[string(raw)]
+	if !ok {
+		d = decodeContainerJSON(raw)
+		if s.containerJSON == nil || len(s.containerJSON) >= containerJSONMemo {
+			s.containerJSON = make(map[string]*decodedContainer)
+		}
+		s.containerJSON[string(raw)] = d
+	}
+	if d == nil {
+		return
+	}
+	x := new(Container)
+	*x = d.c
+	e.FilteredOut = d.filteredOut
+	x.Thread = s.containerThread(x)
+	s.Containers.Add(x)
+	e.Container = x
+	e.Thread = x.Thread
+	s.addCgroups(x, d.cgroups)
+}
+
+// decodedContainer is what a container event says, decoded once: the same
+// JSON comes back in every section of a concatenated or rotated capture
+// (sysdig writes the containers at the head of each file).
+type decodedContainer struct {
+	c           Container // without its Thread
+	filteredOut bool
+	cgroups     []string
+}
+
+const containerJSONMemo = 256
+
+// decodeContainerJSON decodes a container event's JSON, or returns nil
+// when it names no container.
+func decodeContainerJSON(raw []byte) *decodedContainer {
 	var root struct {
 		Container map[string]json.RawMessage `json:"container"`
 	}
 	if err := json.Unmarshal(raw, &root); err != nil {
-		return
+		return nil
 	}
 	c := root.Container
-	x := &Container{Type: ContainerTypeUnknown, JSON: string(raw)}
+	d := &decodedContainer{}
+	x := &d.c
+	x.Type, x.JSON = ContainerTypeUnknown, string(raw)
 	x.ID, _ = jsonString(c["id"])
 	if x.ID == "" {
-		return
+		return nil
 	}
 	if v, ok := jsonUint(c["type"]); ok {
 		x.Type = ContainerType(v)
@@ -164,7 +201,7 @@ func (s *State) parseContainerJSON(e *Event) {
 	// libsinsp does not deliver the event of a lookup that started (which a
 	// file cannot finish) or failed; it still adds the container.
 	if v, ok := jsonUint(c["lookup_state"]); ok && (v == uint32(container.LookupStarted) || v == uint32(container.LookupFailed)) {
-		e.FilteredOut = true
+		d.filteredOut = true
 	}
 	x.IP, _ = jsonString(c["ip"])
 	var mounts []map[string]json.RawMessage
@@ -206,16 +243,13 @@ func (s *State) parseContainerJSON(e *Event) {
 			x.Labels[k], _ = jsonString(v)
 		}
 	}
-	x.Thread = s.containerThread(x)
-	s.Containers.Add(x)
-	e.Container = x
-	e.Thread = x.Thread
 	var ext struct {
 		Cgroups []string `json:"cgroups"`
 	}
 	if json.Unmarshal(c["syscope"], &ext) == nil {
-		s.addCgroups(x, ext.Cgroups)
+		d.cgroups = ext.Cgroups
 	}
+	return d
 }
 
 // jsonString is a JSON value as a string, when it converts to one: strings,

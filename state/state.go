@@ -345,11 +345,13 @@ type State struct {
 	// Reused lists of new threads, and the container of the last cgroups.
 	argsCache, cgroupsCache listCache
 	cgMemo                  map[*string]containerMemo
-	Users                   map[uint32]*User
-	Groups                  map[uint32]*Group
-	Interfaces              []scap.Interface
-	Machine                 *scap.MachineInfo
-	Containers              *Containers
+	// containerJSON remembers decoded container events by their JSON.
+	containerJSON map[string]*decodedContainer
+	Users         map[uint32]*User
+	Groups        map[uint32]*Group
+	Interfaces    []scap.Interface
+	Machine       *scap.MachineInfo
+	Containers    *Containers
 	// K8s is the Kubernetes state from K8S_E events (state/k8s.go), nil before the first.
 	K8s *K8s
 
