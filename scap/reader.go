@@ -353,16 +353,22 @@ func (r *Reader) readMetaBlock(h []byte, m *Metadata) error {
 // NextPtr is Next without a copy: the event it returns is the Reader's, and
 // valid until the next call (its bytes are valid as long as with Next).
 func (r *Reader) NextPtr() (*Event, error) {
-	if r.err == nil && r.pipe == nil && !r.noPipe && r.OnBlock == nil && runtime.GOMAXPROCS(0) > 1 {
-		r.startPipeline()
-	}
-	if r.err == nil && r.pipe != nil {
+	if r.err == nil && r.piped() {
 		return r.nextPiped()
 	}
 	if err := r.Next(&r.ev); err != nil {
 		return nil, err
 	}
 	return &r.ev, nil
+}
+
+// piped reports whether the events come from a pipeline, starting one at
+// the first event when it may.
+func (r *Reader) piped() bool {
+	if r.pipe == nil && !r.noPipe && r.OnBlock == nil && runtime.GOMAXPROCS(0) > 1 {
+		r.startPipeline()
+	}
+	return r.pipe != nil
 }
 
 // ErrNoEvents is returned by Next, wrapped, for a capture that has no event block at all.
@@ -374,18 +380,15 @@ func (r *Reader) Next(ev *Event) error {
 	if r.err != nil {
 		return r.err
 	}
-	if r.pipe == nil && !r.noPipe && r.OnBlock == nil && runtime.GOMAXPROCS(0) > 1 {
-		r.startPipeline()
-	}
-	if r.pipe != nil {
+	if r.piped() {
 		p, err := r.nextPiped()
 		if err == nil {
 			*ev = *p
 		}
 		return err
 	}
-	// The header lives in the Reader: a local array would escape to the heap
-	// through the io.Reader call, once per event.
+	// The header lives in the Reader, where the pipeline's decoder and the
+	// pending header of a section are kept too.
 	h := &r.hdr
 	for {
 		if r.havePending {

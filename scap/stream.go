@@ -32,14 +32,7 @@ func (s *stream) fill(n int) int {
 			s.w = copy(s.buf, s.buf[s.r:s.w])
 			s.r = 0
 		}
-		m, err := s.rd.Read(s.buf[s.w:])
-		for i := 0; m == 0 && err == nil; i++ {
-			if i == 100 {
-				err = io.ErrNoProgress
-				break
-			}
-			m, err = s.rd.Read(s.buf[s.w:])
-		}
+		m, err := readSome(s.rd, s.buf[s.w:])
 		s.w += m
 		s.err = err
 	}
