@@ -27,7 +27,7 @@ type Options struct {
 	Switch   bool     // also capture context switches
 	RingSize int      // ring buffer bytes (a power of two); 0 means 16 MiB
 	// WakeupEvents is how many records a CPU produces between wake-ups of the
-	// reader (a power of two); 0 means 256. The reader also polls every 10 ms.
+	// reader (a power of two); 0 means 8192. The reader also polls every 10 ms.
 	WakeupEvents int
 }
 
@@ -81,7 +81,7 @@ func Open(o Options) (*Probe, error) {
 		o.RingSize = 16 << 20
 	}
 	if o.WakeupEvents == 0 {
-		o.WakeupEvents = 256
+		o.WakeupEvents = 8192
 	}
 	if o.WakeupEvents&(o.WakeupEvents-1) != 0 {
 		return nil, fmt.Errorf("WakeupEvents must be a power of two, got %d", o.WakeupEvents)

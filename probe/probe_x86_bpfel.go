@@ -26,7 +26,6 @@ type probeRecHdr struct {
 	_      structs.HostLayout
 	Ts     uint64
 	Ret    int64
-	Cgid   uint64
 	Tid    uint32
 	Pid    uint32
 	Len    uint32

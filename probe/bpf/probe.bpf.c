@@ -4,8 +4,8 @@
 // tracepoints and to the scheduler's exit, switch and signal tracepoints.
 //
 // The kernel side stays small and generic. Every syscall produces an enter and an
-// exit record with the syscall number, its six arguments, the return value and
-// the current cgroup. A per-syscall table, filled from Go before loading, lists
+// exit record with the syscall number, its six arguments and the return value
+// (the task's cgroups travel with clone and execve, in its task item). A per-syscall table, filled from Go before loading, lists
 // the extra "items" the record carries: user strings and buffers, socket
 // addresses, the socket or file behind an fd, the task's identity. User space
 // turns records into scap events, so the event layout lives in one place (Go).
@@ -82,7 +82,6 @@ struct sysconf {
 struct rec_hdr {
 	__u64 ts;
 	__s64 ret;
-	__u64 cgid;
 	__u32 tid;
 	__u32 pid;
 	__u32 len;
@@ -277,7 +276,10 @@ static __always_inline bool wanted(__u32 tgid)
 
 /* Wake the reader once every wakeup_events records of a CPU. Counting in a per-CPU
  * slot keeps the producer off the cache lines the reader writes (querying the
- * ring's fill level would bounce them between CPUs on every event). */
+ * ring's fill level would bounce them between CPUs on every event). Wake-ups are
+ * rare on purpose: each one queues irq_work, an interrupt to this CPU and one
+ * to the reader's, and on a VM those cost microseconds (every 256 records, they
+ * were a sixth of a traced getppid). A busy reader naps instead (ring.go). */
 static __always_inline __u64 wake_flag(void)
 {
 	__u32 idx = 0;
@@ -837,7 +839,6 @@ static __always_inline void hdr_init(struct rec_hdr *h, __u64 pid_tgid, __u8 kin
 	h->kind = kind;
 	h->nr = nr;
 	h->cpu = bpf_get_smp_processor_id();
-	h->cgid = bpf_get_current_cgroup_id();
 	h->len = sizeof(*h);
 }
 
