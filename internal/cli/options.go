@@ -3,7 +3,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -106,7 +108,7 @@ func init() {
 		{'l', "list", 0, func(o *Options, _ string) error { o.ListFields = true; return nil }},
 		{'L', "list-events", 0, func(o *Options, _ string) error { o.ListEvents = true; return nil }},
 		{'M', "", 1, func(o *Options, a string) error { return setInt(&o.Duration, a, "-M") }},
-		{'n', "numevents", 1, func(o *Options, a string) error { return setInt(&o.NumEvents, a, "-n") }},
+		{'n', "numevents", 1, func(o *Options, a string) error { return setCount(&o.NumEvents, a) }},
 		// -N is accepted and ignored: the seeds' command lines use it.
 		{'N', "", 0, func(o *Options, _ string) error { return nil }},
 		{'p', "print", 1, func(o *Options, a string) error { o.Print, o.PrintSet = a, true; return nil }},
@@ -210,6 +212,32 @@ func setInt(dst *int64, a, flag string) error {
 		return fmt.Errorf("invalid value %q for %s: expected a number", a, flag)
 	}
 	*dst = n
+	return nil
+}
+
+// setCount parses -n as sysdig does (scanf's %lu): blanks, a sign and digits.
+// 0 is refused; a negative count wraps to a huge one, that is no limit.
+func setCount(dst *int64, a string) error {
+	t := strings.TrimLeft(a, " \t\n\v\f\r")
+	neg := false
+	if t != "" && (t[0] == '-' || t[0] == '+') {
+		neg = t[0] == '-'
+		t = t[1:]
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return fmt.Errorf("can't parse the -n argument, make sure it's a number")
+	}
+	switch {
+	case err != nil, neg && n != 0:
+		*dst = -1
+	case n == 0:
+		return fmt.Errorf("invalid event count %s", a)
+	case n > math.MaxInt64:
+		*dst = -1
+	default:
+		*dst = int64(n)
+	}
 	return nil
 }
 

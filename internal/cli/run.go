@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"syscall"
 
 	"github.com/syscope/syscope/chisel"
 	"github.com/syscope/syscope/event"
@@ -223,6 +224,7 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 		chErr = cs.init(st, ctx, out, flt)
 		keep = cs.keep()
 	}
+	cpuStart := cpuSeconds()
 	for chErr == nil {
 		if o.NumEvents >= 0 && n == o.NumEvents {
 			break
@@ -326,6 +328,7 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 	if err := dump.close(); err != nil {
 		return err
 	}
+	cpuUsed := cpuSeconds() - cpuStart
 	if o.Verbose && o.ReadFile != "" {
 		fmt.Fprintf(stderr, "Driver Events:0\nDriver Drops:0\nSuppressed by Comm:0\n")
 	}
@@ -335,9 +338,16 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 		if o.Verbose || o.Summary {
 			if s, err := l.Stats(); err == nil {
 				fmt.Fprintf(stderr, "Driver Events:%d\nDriver Drops:%d\n", s.Emitted, s.Dropped)
+				if o.Verbose {
+					fmt.Fprintf(stderr, "Suppressed by Comm:0\n")
+				}
 			}
 		}
 		l.Close()
+	}
+	if o.Verbose {
+		// As sysdig: the CPU time the event loop used, and the events it kept.
+		fmt.Fprintf(stderr, "Elapsed time: %.3f, Captured Events: %d, %s eps\n", cpuUsed, n, cRate(float64(n), cpuUsed))
 	}
 	if summary != nil {
 		summary.print(stdout)
@@ -469,3 +479,26 @@ The filter is sysdig's filter language, e.g.
                                 ~/.chisels, $SYSDIG_CHISEL_DIR, $SYSCOPE_CHISEL_DIR)
  -h, --help                     this help
 `
+
+// cpuSeconds returns the CPU time this process has used (user and system), the
+// clock sysdig's -v reports its "Elapsed time" in.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// cRate formats n/d with two decimals as C's printf does, including its
+// spellings of the infinite and undefined quotients (a run too short to be timed).
+func cRate(n, d float64) string {
+	switch {
+	case d > 0:
+		return fmt.Sprintf("%.2f", n/d)
+	case n > 0:
+		return "inf"
+	default:
+		return "-nan"
+	}
+}

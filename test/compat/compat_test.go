@@ -109,3 +109,41 @@ func TestCompat(t *testing.T) {
 		})
 	}
 }
+
+// elapsedLine is sysdig's -v closing line; its timings differ run to run.
+var elapsedLine = regexp.MustCompile(`^Elapsed time: \d+\.\d{3}, Captured Events: (\d+), (\d+\.\d\d|inf|-nan) eps$`)
+
+// TestVerboseStderr compares what -v prints on stderr: the driver counters
+// line for line, and the closing line's event count (events kept by the
+// filter); its CPU time and rate are only checked for their shape.
+func TestVerboseStderr(t *testing.T) {
+	requireSysdig(t)
+	requireSyscope(t)
+	for _, capture := range findCaptures(t) {
+		for _, extra := range [][]string{nil, {"evt.type=close"}, {"-n", "7"}} {
+			name := strings.TrimSuffix(filepath.Base(capture), ".scap") + "/" + strings.Join(extra, " ")
+			t.Run(name, func(t *testing.T) {
+				parallelLimited(t)
+				args := append([]string{"-r", capture, "-v", "-q"}, extra...)
+				want, got := runSysdig(t, args), runSyscope(t, args)
+				if want.Err != nil || got.Err != nil {
+					t.Fatalf("sysdig: %v; syscope: %v", want.Err, got.Err)
+				}
+				wl := strings.Split(strings.TrimSpace(string(want.Stderr)), "\n")
+				gl := strings.Split(strings.TrimSpace(string(got.Stderr)), "\n")
+				if len(wl) != len(gl) {
+					t.Fatalf("stderr lines: sysdig %q, syscope %q", wl, gl)
+				}
+				for i := range wl {
+					wm, gm := elapsedLine.FindStringSubmatch(wl[i]), elapsedLine.FindStringSubmatch(gl[i])
+					switch {
+					case wm == nil && wl[i] != gl[i]:
+						t.Errorf("stderr line %d: sysdig %q, syscope %q", i+1, wl[i], gl[i])
+					case wm != nil && (gm == nil || gm[1] != wm[1]):
+						t.Errorf("stderr line %d: sysdig %q, syscope %q", i+1, wl[i], gl[i])
+					}
+				}
+			})
+		}
+	}
+}
