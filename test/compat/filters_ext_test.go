@@ -43,6 +43,17 @@ var extEquivalences = []struct {
 	{`evt.dir=< and proc.name=curl or evt.type=accept`, `(evt.dir=< and proc.name=curl) or evt.type=accept`},
 	{`not not evt.type=read`, `evt.type=read`},
 	{`not(evt.type=read)`, `not evt.type=read`},
+	// "in" on a field that takes an argument and is not a string. sysdig 0.29.3
+	// splits such an "in" into one "=" check per value and copies only the
+	// field, not its argument, into each: proc.apid[2] becomes proc.apid[0],
+	// evt.rawarg.res loses its name and never matches, evt.type.is.open tests
+	// for event type 0. syscope keeps the argument, so "in" means what "="
+	// means for each value.
+	{`proc.apid in (13924, 13969)`, `proc.apid=13924 or proc.apid=13969`},
+	{`proc.apid[1] in (13851, 1)`, `proc.apid[1]=13851 or proc.apid[1]=1`},
+	{`evt.rawarg.res in (0, 1)`, `evt.rawarg.res=0 or evt.rawarg.res=1`},
+	{`evt.rawarg.fd in (3, 4)`, `evt.rawarg.fd=3 or evt.rawarg.fd=4`},
+	{`evt.type.is.open in (1)`, `evt.type.is.open=1`},
 	// Networks: IPv6 CIDR (sysdig 0.29.3 cannot parse one) and bare addresses.
 	{`fd.net=2001:db8::/32`, `fd.ip=2001:db8::3 or fd.ip=2001:db8::4`},
 	{`fd.net=192.168.0.2`, `fd.ip=192.168.0.2`},

@@ -199,7 +199,7 @@ func dropEvents(out []byte, hide map[string]bool) []byte {
 	}
 	var b bytes.Buffer
 	for _, l := range strings.SplitAfter(string(out), "\n") {
-		num, _, _ := strings.Cut(l, " ")
+		num, _, _ := strings.Cut(strings.TrimSuffix(l, "\n"), " ")
 		if !hide[num] {
 			b.WriteString(l)
 		}
