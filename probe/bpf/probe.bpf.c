@@ -869,6 +869,65 @@ static __always_inline void emit_header(struct pt_regs *regs, __u64 pid_tgid, __
 	bpf_ringbuf_submit(hr, wake_flag());
 }
 
+/* Emit a record whose only item is len bytes of user memory at src (len at most
+ * cap, a constant: the reservation's size), built in the ring buffer itself. */
+static __always_inline bool emit_buf(struct pt_regs *regs, __u64 pid_tgid, __u8 kind, __u16 id, long ret,
+				     const void *src, __u64 len, const __u64 cap)
+{
+	struct rec_hdr *hr = bpf_ringbuf_reserve(&events, sizeof(*hr) + 4 + cap, 0);
+	__u8 *item;
+
+	if (!hr) {
+		count(1);
+		return true;
+	}
+	hdr_init(hr, pid_tgid, kind, id);
+	hr->ret = ret;
+	hr->nitems = 1;
+	__builtin_memset(hr->pad, 0, sizeof(hr->pad));
+	hr->args[0] = regs->di;
+	hr->args[1] = regs->si;
+	hr->args[2] = regs->dx;
+	hr->args[3] = regs->r10;
+	hr->args[4] = regs->r8;
+	hr->args[5] = regs->r9;
+	item = (__u8 *)(hr + 1);
+	if (len > cap)
+		len = cap;
+	if (len && bpf_probe_read_user(item + 4, len, src))
+		len = 0;
+	*(__u32 *)item = len;
+	hr->len = sizeof(*hr) + 4 + len;
+	bpf_ringbuf_submit(hr, wake_flag());
+	return true;
+}
+
+/* The common case of a read or write: one buffer item of at most 128 bytes
+ * (the default snaplen is 80). Building it in the ring buffer skips the
+ * scratch buffer, the item loop and the copy out of scratch. */
+static __always_inline bool emit_small_buf(struct pt_regs *regs, __u64 pid_tgid, __u8 kind, __u16 id, long ret,
+					   struct sysconf *sc)
+{
+	struct fetch fe = kind == KIND_ENTER ? sc->enter[0] : sc->exit[0];
+	__u64 args[6];
+	__u64 len;
+
+	if (fe.kind != IT_BUF || (fe.lenkind != L_SNAP && fe.lenkind != L_RSNAP))
+		return false;
+	args[0] = regs->di;
+	args[1] = regs->si;
+	args[2] = regs->dx;
+	args[3] = regs->r10;
+	args[4] = regs->r8;
+	args[5] = regs->r9;
+	len = fetch_len(&fe, args, ret);
+	if (len <= 16)
+		return emit_buf(regs, pid_tgid, kind, id, ret, (void *)arg_at(args, fe.arg), len, 16);
+	if (len <= 128)
+		return emit_buf(regs, pid_tgid, kind, id, ret, (void *)arg_at(args, fe.arg), len, 128);
+	return false;
+}
+
 static __always_inline int on_syscall(struct pt_regs *regs, long id, long ret, __u8 kind)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -896,6 +955,9 @@ static __always_inline int on_syscall(struct pt_regs *regs, long id, long ret, _
 			emit_header(regs, pid_tgid, kind, id, ret, false);
 		return 0;
 	}
+
+	if (n == 1 && emit_small_buf(regs, pid_tgid, kind, id, ret, sc))
+		return 0;
 
 	s = get_scratch();
 	if (!s)
