@@ -5,10 +5,11 @@
 //
 // The kernel side stays small and generic. Every syscall produces an enter and an
 // exit record with the syscall number, its six arguments and the return value
-// (the task's cgroups travel with clone and execve, in its task item). A per-syscall table, filled from Go before loading, lists
-// the extra "items" the record carries: user strings and buffers, socket
-// addresses, the socket or file behind an fd, the task's identity. User space
-// turns records into scap events, so the event layout lives in one place (Go).
+// (the task's cgroups travel with clone and execve, in its task item). A
+// per-syscall table, filled from Go before loading, lists the extra "items"
+// the record carries: user strings and buffers, socket addresses, the socket
+// or file behind an fd, the task's identity. User space turns records into
+// scap events, so the event layout lives in one place (Go).
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -831,6 +832,17 @@ static long item_cb(__u32 i, void *data)
 	return 0;
 }
 
+/* The six syscall arguments, from the registers. */
+static __always_inline void get_args(__u64 *a, struct pt_regs *regs)
+{
+	a[0] = regs->di;
+	a[1] = regs->si;
+	a[2] = regs->dx;
+	a[3] = regs->r10;
+	a[4] = regs->r8;
+	a[5] = regs->r9;
+}
+
 static __always_inline void hdr_init(struct rec_hdr *h, __u64 pid_tgid, __u8 kind, __u16 nr)
 {
 	h->ts = bpf_ktime_get_ns();
@@ -857,12 +869,7 @@ static __always_inline void emit_header(struct pt_regs *regs, __u64 pid_tgid, __
 	hr->nitems = 0;
 	__builtin_memset(hr->pad, 0, sizeof(hr->pad));
 	if (with_args) {
-		hr->args[0] = regs->di;
-		hr->args[1] = regs->si;
-		hr->args[2] = regs->dx;
-		hr->args[3] = regs->r10;
-		hr->args[4] = regs->r8;
-		hr->args[5] = regs->r9;
+		get_args(hr->args, regs);
 	} else {
 		hr->len = REC_SHORT_LEN;
 	}
@@ -885,12 +892,7 @@ static __always_inline bool emit_buf(struct pt_regs *regs, __u64 pid_tgid, __u8 
 	hr->ret = ret;
 	hr->nitems = 1;
 	__builtin_memset(hr->pad, 0, sizeof(hr->pad));
-	hr->args[0] = regs->di;
-	hr->args[1] = regs->si;
-	hr->args[2] = regs->dx;
-	hr->args[3] = regs->r10;
-	hr->args[4] = regs->r8;
-	hr->args[5] = regs->r9;
+	get_args(hr->args, regs);
 	item = (__u8 *)(hr + 1);
 	if (len > cap)
 		len = cap;
@@ -914,12 +916,7 @@ static __always_inline bool emit_small_buf(struct pt_regs *regs, __u64 pid_tgid,
 
 	if (fe.kind != IT_BUF || (fe.lenkind != L_SNAP && fe.lenkind != L_RSNAP))
 		return false;
-	args[0] = regs->di;
-	args[1] = regs->si;
-	args[2] = regs->dx;
-	args[3] = regs->r10;
-	args[4] = regs->r8;
-	args[5] = regs->r9;
+	get_args(args, regs);
 	len = fetch_len(&fe, args, ret);
 	if (len <= 16)
 		return emit_buf(regs, pid_tgid, kind, id, ret, (void *)arg_at(args, fe.arg), len, 16);
@@ -966,12 +963,7 @@ static __always_inline int on_syscall(struct pt_regs *regs, long id, long ret, _
 	__builtin_memset(h, 0, sizeof(*h));
 	hdr_init(h, pid_tgid, kind, id);
 	h->ret = ret;
-	h->args[0] = regs->di;
-	h->args[1] = regs->si;
-	h->args[2] = regs->dx;
-	h->args[3] = regs->r10;
-	h->args[4] = regs->r8;
-	h->args[5] = regs->r9;
+	get_args(h->args, regs);
 
 	s->ic.off = sizeof(*h);
 	s->ic.ret = ret;
