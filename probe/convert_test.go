@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -675,11 +677,104 @@ func TestCgroupCacheFallback(t *testing.T) {
 	if got := c.lookup(ino+1, 0, gone, os.Getpid()); got != nil {
 		t.Errorf("another cgroup's id vouched for this process's cgroups: %q", got)
 	}
-	want := formatCgroups(self)
+	want := formatCgroups(self, c.ctrls)
 	if got := c.lookup(ino, 0, gone, os.Getpid()); !bytes.Equal(got, want) {
 		t.Errorf("fallback to the parent: got %q, want %q", got, want)
 	}
 	if got := c.lookup(ino, 0, gone); !bytes.Equal(got, want) {
 		t.Errorf("the cached value: got %q, want %q", got, want)
+	}
+}
+
+// TestCgroupCacheMoved: a task that is no longer in the cgroup its event
+// recorded (moved, or its tid reused) does not vouch for it; on a v2-only
+// host the cgroup is then found by its inode. The hierarchy is a directory
+// tree made by the test (a cgroup's id is its directory's inode), and this
+// process's own /proc file names its root, "0::/", on any host.
+func TestCgroupCacheMoved(t *testing.T) {
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil || !strings.Contains(string(self), "0::/\n") {
+		t.Skipf("this process is not in the v2 root cgroup (%q)", self)
+	}
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "docker", "abc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctrls := filepath.Join(root, "cgroup.controllers")
+	if err := os.WriteFile(ctrls, []byte("cpu memory pids\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inode := func(p string) uint64 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	c := &cgroupCache{m: map[[2]uint64][]byte{}, root: root, v2only: true, ctrls: ctrls}
+	ino := inode(filepath.Join(root, "docker", "abc"))
+	want := "cpu=/docker/abc\x00memory=/docker/abc\x00pids=/docker/abc\x00"
+	// This process is in the root, not in docker/abc: its file must not be taken.
+	if got := c.lookup(ino, 0, os.Getpid()); string(got) != want {
+		t.Errorf("a task now in another cgroup: got %q, want %q", got, want)
+	}
+	const gone = 1 << 30
+	if got := c.lookup(ino+1<<40, 0, gone, os.Getpid()); got != nil {
+		t.Errorf("an id no directory has: got %q, want nil", got)
+	}
+	// A task in the cgroup the event recorded is read from /proc.
+	if got, want := c.lookup(inode(root), 0, os.Getpid()), formatCgroups(self, ctrls); !bytes.Equal(got, want) {
+		t.Errorf("the task's own cgroup: got %q, want %q", got, want)
+	}
+	// Where the host is not v2-only and has no v1 memory hierarchy, the inode is not looked for.
+	c = &cgroupCache{m: map[[2]uint64][]byte{}, root: root, ctrls: ctrls}
+	if got := c.lookup(ino, 0, os.Getpid()); got != nil {
+		t.Errorf("not v2-only: got %q, want nil", got)
+	}
+}
+
+// TestCgroupCacheMovedV1: on a cgroup v1 host every task is in the v2 root,
+// so the memory cgroup decides: a task (or parent) whose memory cgroup is not
+// the recorded one does not vouch, and the memory directory with the
+// recorded inode names the cgroup. The memory hierarchy is a directory tree
+// made by the test, with this process's own memory path in it.
+func TestCgroupCacheMovedV1(t *testing.T) {
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Skip(err)
+	}
+	mine := ""
+	for _, l := range strings.Split(string(self), "\n") {
+		if p := strings.SplitN(l, ":", 3); len(p) == 3 && p[1] == "memory" {
+			mine = p[2]
+		}
+	}
+	if mine == "" {
+		t.Skip("no cgroup v1 memory line in /proc/self/cgroup")
+	}
+	mem := t.TempDir()
+	for _, d := range []string{mine, "/docker/abc"} {
+		if err := os.MkdirAll(mem+d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inode := func(p string) uint64 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	c := &cgroupCache{m: map[[2]uint64][]byte{}, root: t.TempDir(), ctrls: "/nonexistent", memRoot: mem}
+	ctr := inode(mem + "/docker/abc")
+	if got, want := c.lookup(0, ctr, os.Getpid()), "memory=/docker/abc\x00"; string(got) != want {
+		t.Errorf("a task now in another memory cgroup: got %q, want %q", got, want)
+	}
+	if got, want := c.lookup(0, inode(mem+mine), os.Getpid()), formatCgroups(self, "/nonexistent"); !bytes.Equal(got, want) {
+		t.Errorf("the task's own memory cgroup: got %q, want %q", got, want)
+	}
+	const gone = 1 << 30
+	if got := c.lookup(0, ctr+1<<40, gone, os.Getpid()); got != nil {
+		t.Errorf("a parent in another memory cgroup, no directory with the id: got %q, want nil", got)
 	}
 }

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -150,24 +153,37 @@ func trimArea(b []byte) []byte {
 
 // cgroupCache maps a task's cgroup ids to its cgroups parameter ("cpu=/path\0...").
 type cgroupCache struct {
-	m    map[[2]uint64][]byte
-	root string // where the cgroup v2 hierarchy is mounted
+	m       map[[2]uint64][]byte
+	root    string // where the cgroup v2 hierarchy is mounted
+	v2only  bool   // a cgroup v2-only host: the v2 path is every controller's
+	ctrls   string // cgroup.controllers of a v2-only host's root
+	memRoot string // the cgroup v1 memory hierarchy, if mounted (not on v2-only hosts)
 }
 
 func newCgroupCache() *cgroupCache {
 	c := &cgroupCache{m: map[[2]uint64][]byte{}, root: "/sys/fs/cgroup/unified"}
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
-		c.root = "/sys/fs/cgroup" // a cgroup v2-only host
+		c.root, c.v2only = "/sys/fs/cgroup", true
+	} else if fi, err := os.Stat("/sys/fs/cgroup/memory"); err == nil && fi.IsDir() {
+		c.memRoot = "/sys/fs/cgroup/memory"
 	}
+	c.ctrls = "/sys/fs/cgroup/cgroup.controllers"
 	return c
 }
 
 // lookup returns the cgroups param of the task whose v2 and v1-memory cgroup
 // ids are given. The first time a pair of ids is seen, it reads
-// /proc/TID/cgroup of the task (tids[0]); when the task is already gone (a
-// short-lived process, read after it exited), of its process or its parent
-// (the other tids), when that one's cgroup v2 directory is the task's (its
-// inode is the cgroup id). It returns nil when none is known.
+// /proc/TID/cgroup of the task (tids[0]), and when the task is gone (a
+// short-lived process, read after it exited) of its process or its parent
+// (the other tids). A task's file counts only when its cgroups are the ones
+// the event recorded: its cgroup v2 directory, and on a cgroup v1 host its
+// memory cgroup's, have the recorded ids as inodes. Between the event and
+// the read a task can move (runc moves the container's first process into
+// the container's cgroups while its parent stays outside) and a tid can be
+// reused. When no task vouches for them, the directory with the recorded
+// inode is looked for: the v2 one on a v2-only host, else the v1 memory one
+// (the param then names the memory controller only). It returns nil when
+// none is known.
 func (c *cgroupCache) lookup(cg2, cgmem uint64, tids ...int) []byte {
 	key := [2]uint64{cg2, cgmem}
 	if b, ok := c.m[key]; ok {
@@ -181,14 +197,89 @@ func (c *cgroupCache) lookup(cg2, cgmem uint64, tids ...int) []byte {
 		if err != nil {
 			continue // gone too
 		}
-		if i > 0 && (cg2 == 0 || c.cgroup2Inode(b) != cg2) {
-			continue // another task's: only its own v2 cgroup vouches for it
+		if !c.vouches(b, cg2, cgmem, i == 0) {
+			continue
 		}
-		v := formatCgroups(b)
+		v := formatCgroups(b, c.ctrls)
 		c.m[key] = v
 		return v
 	}
-	return nil
+	var v []byte
+	if c.v2only {
+		if path := findInode(c.root, cg2); path != "" {
+			v = formatCgroups([]byte("0::"+path+"\n"), c.ctrls)
+		}
+	} else if c.memRoot != "" {
+		if path := findInode(c.memRoot, cgmem); path != "" {
+			v = formatCgroups([]byte("1:memory:"+path+"\n"), c.ctrls)
+		}
+	}
+	if v != nil {
+		c.m[key] = v
+	}
+	return v
+}
+
+// vouches reports whether the /proc/PID/cgroup file b names the cgroups whose
+// ids an event recorded. The task itself (self) is trusted where an id
+// cannot be checked; its process or parent only where the v2 id is checked.
+func (c *cgroupCache) vouches(b []byte, cg2, cgmem uint64, self bool) bool {
+	ino := c.cgroup2Inode(b)
+	switch {
+	case self && (cg2 == 0 || ino == 0 || ino == cg2):
+	case !self && cg2 != 0 && ino == cg2:
+	default:
+		return false
+	}
+	if c.memRoot == "" || cgmem == 0 {
+		return true
+	}
+	m := c.memInode(b)
+	return m == cgmem || self && m == 0
+}
+
+// memInode is the inode of the cgroup v1 memory directory a /proc/PID/cgroup
+// names, which is the memory cgroup's id; 0 when unknown.
+func (c *cgroupCache) memInode(proc []byte) uint64 {
+	for _, line := range strings.Split(string(proc), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 || !slices.Contains(strings.Split(parts[1], ","), "memory") {
+			continue
+		}
+		if fi, err := os.Stat(c.memRoot + parts[2]); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				return st.Ino
+			}
+		}
+	}
+	return 0
+}
+
+// findInode returns the path (relative to root, with a leading slash) of the
+// directory under root whose inode is ino; "" when there is none.
+func findInode(root string, ino uint64) string {
+	if ino == 0 {
+		return ""
+	}
+	found := ""
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Ino == ino {
+			found = strings.TrimPrefix(p, root)
+			if found == "" {
+				found = "/"
+			}
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found
 }
 
 // cgroup2Inode is the inode of the cgroup v2 directory a /proc/PID/cgroup
@@ -212,8 +303,8 @@ var subsysOrder = []string{"cpuset", "cpu", "cpuacct", "io", "blkio", "memory", 
 
 // formatCgroups converts /proc/PID/cgroup to the driver's list of "controller=path"
 // strings, each NUL-terminated. On a cgroup v2-only host, the controllers enabled at
-// the root all have the v2 path.
-func formatCgroups(proc []byte) []byte {
+// the root (listed in the file ctrls) all have the v2 path.
+func formatCgroups(proc []byte, ctrls string) []byte {
 	paths := map[string]string{}
 	var v2 string
 	hasV2 := false
@@ -237,7 +328,7 @@ func formatCgroups(proc []byte) []byte {
 		}
 	}
 	if len(paths) == 0 && hasV2 {
-		if b, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		if b, err := os.ReadFile(ctrls); err == nil {
 			for _, ctrl := range strings.Fields(string(b)) {
 				paths[ctrl] = v2
 			}

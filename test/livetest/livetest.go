@@ -96,6 +96,10 @@ func Capture(t *testing.T, syscope, file string, extra []string, workload func()
 		cmd.Process.Kill()
 		t.Fatalf("syscope did not stop within 30s of SIGINT: %s", stderr.String())
 	}
+	// Dropped events explain missing ones: say so in the test's log.
+	if strings.Contains(stderr.String(), "dropped") {
+		t.Logf("syscope -w reported drops:\n%s", stderr.String())
+	}
 	fi, err := os.Stat(file)
 	if err != nil {
 		t.Fatal(err)
