@@ -80,6 +80,14 @@ func New(f string, asJSON bool) (*Formatter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("invalid format: %v", err)
 		}
+		if fl.Def.Flags&field.FilterOnly != 0 {
+			if fl.Def.Name != "evt.around" {
+				// sysdig's words, quoting the format from the field on.
+				return nil, fmt.Errorf("%s is filter only and cannot be used as a display field", f[j:])
+			}
+			// sysdig accepts evt.around in a format and shows no value.
+			fl = &field.Field{Name: fl.Name, Arg: fl.Arg, Def: fl.Def, Type: fl.Type, Ex: noValue, JSON: noValue, Raw: noValue}
+		}
 		if lit.Len() > 0 {
 			fm.tokens = append(fm.tokens, token{text: lit.String()})
 			lit.Reset()
@@ -100,6 +108,8 @@ func New(f string, asJSON bool) (*Formatter, error) {
 	})
 	return fm, nil
 }
+
+func noValue(_ *field.Ctx, _ *state.Event, d []byte) ([]byte, bool) { return d, false }
 
 func isFieldChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.'

@@ -147,3 +147,25 @@ func TestVerboseStderr(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterOnlyFormats: the fields sysdig marks filter only are refused in
+// -p formats with sysdig's message (which quotes the format from the field
+// on), except evt.around, which sysdig accepts and shows without a value.
+func TestFilterOnlyFormats(t *testing.T) {
+	capture := capturePath(t, "libs_test_ipv6_client.scap")
+	for _, p := range []string{
+		"%fd.ip x %evt.num", "*%evt.num %fd.port", "%evt.num %fd.proto", "%fd.net", "%fd.cnet",
+		"%fd.snet", "%fd.lnet", "%fd.rnet", "%evt.num %evt.around[1]", "*%evt.num %evt.around[1]",
+	} {
+		for _, j := range [][]string{nil, {"-j"}} {
+			args := append([]string{"-r", capture, "-p", p}, j...)
+			t.Run(strings.Join(args[2:], " "), func(t *testing.T) {
+				compareTools(t, args)
+				want, got := runSysdig(t, args), runSyscope(t, args)
+				if w, g := strings.TrimSpace(string(want.Stderr)), strings.TrimPrefix(strings.TrimSpace(string(got.Stderr)), "syscope: "); w != g {
+					t.Errorf("stderr: sysdig %q, syscope %q", w, g)
+				}
+			})
+		}
+	}
+}
