@@ -704,13 +704,7 @@ func TestCgroupCacheMoved(t *testing.T) {
 	if err := os.WriteFile(ctrls, []byte("cpu memory pids\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	inode := func(p string) uint64 {
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Sys().(*syscall.Stat_t).Ino
-	}
+	inode := func(p string) uint64 { return dirInode(t, p) }
 	c := &cgroupCache{m: map[[2]uint64][]byte{}, root: root, v2only: true, ctrls: ctrls}
 	ino := inode(filepath.Join(root, "docker", "abc"))
 	want := "cpu=/docker/abc\x00memory=/docker/abc\x00pids=/docker/abc\x00"
@@ -758,13 +752,7 @@ func TestCgroupCacheMovedV1(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	inode := func(p string) uint64 {
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Sys().(*syscall.Stat_t).Ino
-	}
+	inode := func(p string) uint64 { return dirInode(t, p) }
 	c := &cgroupCache{m: map[[2]uint64][]byte{}, root: t.TempDir(), ctrls: "/nonexistent", memRoot: mem}
 	ctr := inode(mem + "/docker/abc")
 	if got, want := c.lookup(0, ctr, os.Getpid()), "memory=/docker/abc\x00"; string(got) != want {
@@ -777,4 +765,14 @@ func TestCgroupCacheMovedV1(t *testing.T) {
 	if got := c.lookup(0, ctr+1<<40, gone, os.Getpid()); got != nil {
 		t.Errorf("a parent in another memory cgroup, no directory with the id: got %q, want nil", got)
 	}
+}
+
+// dirInode is the inode of p, which is a cgroup's id when p is a cgroup directory.
+func dirInode(t *testing.T, p string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
 }
