@@ -13,6 +13,7 @@
 package chisel
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -309,7 +310,11 @@ func RequestField(name string) (*field.Field, error) {
 			name, arg = name[:i], name[i+1:len(name)-1]
 		}
 	}
-	return field.Lookup(name, arg)
+	f, err := field.LookupDisplay(name, arg)
+	if errors.Is(err, field.ErrFilterOnly) {
+		return nil, fmt.Errorf("%s %w", name, err)
+	}
+	return f, err
 }
 
 // Error is a chisel failure: which chisel, where in its code (when known) and what.

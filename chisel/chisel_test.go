@@ -423,3 +423,20 @@ machine	box	4
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// A chisel may not request a field sysdig marks filter only (sysdig's
+// request_field refuses them too), except evt.around, which has no value.
+func TestRequestFieldFilterOnly(t *testing.T) {
+	for _, name := range []string{"fd.ip", "fd.port", "fd.proto", "fd.net", "fd.cnet", "fd.snet", "fd.lnet", "fd.rnet"} {
+		if _, err := RequestField(name); !errors.Is(err, field.ErrFilterOnly) {
+			t.Errorf("RequestField(%q): %v, want ErrFilterOnly", name, err)
+		}
+	}
+	f, err := RequestField("evt.around[1]")
+	if err != nil {
+		t.Fatalf("evt.around[1]: %v", err)
+	}
+	if _, ok := f.Ex(nil, nil, nil); ok {
+		t.Errorf("evt.around[1] has a value")
+	}
+}

@@ -1,6 +1,7 @@
 package chisel
 
 import (
+	"errors"
 	"math"
 	"net"
 	"strconv"
@@ -211,6 +212,9 @@ func (p *luaProgram) chiselFuncs() map[string]lua.LGFunction {
 				L.RaiseError("chisel requesting nil field")
 			}
 			f, err := RequestField(name)
+			if errors.Is(err, field.ErrFilterOnly) {
+				L.RaiseError("%v", err)
+			}
 			if err != nil {
 				L.RaiseError("chisel requesting nonexistent field %s: %v", name, err)
 			}

@@ -4,6 +4,7 @@
 package field
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -128,6 +129,27 @@ type Field struct {
 	JSON Extractor
 	Raw  Extractor
 }
+
+// ErrFilterOnly is LookupDisplay's refusal of a field sysdig marks filter
+// only; sysdig's message puts the field (or the format from it on) first.
+var ErrFilterOnly = errors.New("is filter only and cannot be used as a display field")
+
+// LookupDisplay is Lookup for what is shown rather than compared (output
+// formats, fields a chisel requests). As in sysdig, a field marked filter
+// only is refused (ErrFilterOnly), except evt.around, which sysdig accepts
+// and shows without a value.
+func LookupDisplay(name, arg string) (*Field, error) {
+	f, err := Lookup(name, arg)
+	if err != nil || f.Def.Flags&FilterOnly == 0 {
+		return f, err
+	}
+	if f.Def.Name != "evt.around" {
+		return nil, ErrFilterOnly
+	}
+	return &Field{Name: f.Name, Arg: f.Arg, Def: f.Def, Type: f.Type, Ex: noValue, JSON: noValue, Raw: noValue}, nil
+}
+
+func noValue(_ *Ctx, _ *state.Event, d []byte) ([]byte, bool) { return d, false }
 
 // Lookup resolves a field name, with an optional argument ("evt.arg.fd", "evt.arg[0]", "proc.aname[2]").
 func Lookup(name, arg string) (*Field, error) {

@@ -4,6 +4,7 @@
 package format
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -76,17 +77,13 @@ func New(f string, asJSON bool) (*Formatter, error) {
 			arg = f[k+1 : k+end]
 			k += end + 1
 		}
-		fl, err := field.Lookup(name, arg)
+		fl, err := field.LookupDisplay(name, arg)
+		if errors.Is(err, field.ErrFilterOnly) {
+			// sysdig's words, quoting the format from the field on.
+			return nil, fmt.Errorf("%s %w", f[j:], err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("invalid format: %v", err)
-		}
-		if fl.Def.Flags&field.FilterOnly != 0 {
-			if fl.Def.Name != "evt.around" {
-				// sysdig's words, quoting the format from the field on.
-				return nil, fmt.Errorf("%s is filter only and cannot be used as a display field", f[j:])
-			}
-			// sysdig accepts evt.around in a format and shows no value.
-			fl = &field.Field{Name: fl.Name, Arg: fl.Arg, Def: fl.Def, Type: fl.Type, Ex: noValue, JSON: noValue, Raw: noValue}
 		}
 		if lit.Len() > 0 {
 			fm.tokens = append(fm.tokens, token{text: lit.String()})
@@ -108,8 +105,6 @@ func New(f string, asJSON bool) (*Formatter, error) {
 	})
 	return fm, nil
 }
-
-func noValue(_ *field.Ctx, _ *state.Event, d []byte) ([]byte, bool) { return d, false }
 
 func isFieldChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.'
