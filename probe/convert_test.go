@@ -705,7 +705,7 @@ func TestCgroupCacheMoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	inode := func(p string) uint64 { return dirInode(t, p) }
-	c := &cgroupCache{m: map[[2]uint64][]byte{}, root: root, v2only: true, ctrls: ctrls}
+	c := &cgroupCache{m: map[[2]uint64][]byte{}, missed: map[[2]uint64]bool{}, root: root, v2only: true, ctrls: ctrls}
 	ino := inode(filepath.Join(root, "docker", "abc"))
 	want := "cpu=/docker/abc\x00memory=/docker/abc\x00pids=/docker/abc\x00"
 	// This process is in the root, not in docker/abc: its file must not be taken.
@@ -716,12 +716,15 @@ func TestCgroupCacheMoved(t *testing.T) {
 	if got := c.lookup(ino+1<<40, 0, gone, os.Getpid()); got != nil {
 		t.Errorf("an id no directory has: got %q, want nil", got)
 	}
+	if !c.missed[[2]uint64{ino + 1<<40, 0}] {
+		t.Errorf("a walk that found nothing is not remembered: it would run again for every event")
+	}
 	// A task in the cgroup the event recorded is read from /proc.
 	if got, want := c.lookup(inode(root), 0, os.Getpid()), formatCgroups(self, ctrls); !bytes.Equal(got, want) {
 		t.Errorf("the task's own cgroup: got %q, want %q", got, want)
 	}
 	// Where the host is not v2-only and has no v1 memory hierarchy, the inode is not looked for.
-	c = &cgroupCache{m: map[[2]uint64][]byte{}, root: root, ctrls: ctrls}
+	c = &cgroupCache{m: map[[2]uint64][]byte{}, missed: map[[2]uint64]bool{}, root: root, ctrls: ctrls}
 	if got := c.lookup(ino, 0, os.Getpid()); got != nil {
 		t.Errorf("not v2-only: got %q, want nil", got)
 	}
@@ -753,7 +756,7 @@ func TestCgroupCacheMovedV1(t *testing.T) {
 		}
 	}
 	inode := func(p string) uint64 { return dirInode(t, p) }
-	c := &cgroupCache{m: map[[2]uint64][]byte{}, root: t.TempDir(), ctrls: "/nonexistent", memRoot: mem}
+	c := &cgroupCache{m: map[[2]uint64][]byte{}, missed: map[[2]uint64]bool{}, root: t.TempDir(), ctrls: "/nonexistent", memRoot: mem}
 	ctr := inode(mem + "/docker/abc")
 	if got, want := c.lookup(0, ctr, os.Getpid()), "memory=/docker/abc\x00"; string(got) != want {
 		t.Errorf("a task now in another memory cgroup: got %q, want %q", got, want)

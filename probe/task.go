@@ -154,14 +154,15 @@ func trimArea(b []byte) []byte {
 // cgroupCache maps a task's cgroup ids to its cgroups parameter ("cpu=/path\0...").
 type cgroupCache struct {
 	m       map[[2]uint64][]byte
-	root    string // where the cgroup v2 hierarchy is mounted
-	v2only  bool   // a cgroup v2-only host: the v2 path is every controller's
-	ctrls   string // cgroup.controllers of a v2-only host's root
-	memRoot string // the cgroup v1 memory hierarchy, if mounted (not on v2-only hosts)
+	missed  map[[2]uint64]bool // ids whose directory a walk did not find: not walked again
+	root    string             // where the cgroup v2 hierarchy is mounted
+	v2only  bool               // a cgroup v2-only host: the v2 path is every controller's
+	ctrls   string             // cgroup.controllers of a v2-only host's root
+	memRoot string             // the cgroup v1 memory hierarchy, if mounted (not on v2-only hosts)
 }
 
 func newCgroupCache() *cgroupCache {
-	c := &cgroupCache{m: map[[2]uint64][]byte{}, root: "/sys/fs/cgroup/unified"}
+	c := &cgroupCache{m: map[[2]uint64][]byte{}, missed: map[[2]uint64]bool{}, root: "/sys/fs/cgroup/unified"}
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
 		c.root, c.v2only = "/sys/fs/cgroup", true
 	} else if fi, err := os.Stat("/sys/fs/cgroup/memory"); err == nil && fi.IsDir() {
@@ -182,8 +183,8 @@ func newCgroupCache() *cgroupCache {
 // the container's cgroups while its parent stays outside) and a tid can be
 // reused. When no task vouches for them, the directory with the recorded
 // inode is looked for: the v2 one on a v2-only host, else the v1 memory one
-// (the param then names the memory controller only). It returns nil when
-// none is known.
+// (the param then names the memory controller only), once per pair of ids.
+// It returns nil when none is known.
 func (c *cgroupCache) lookup(cg2, cgmem uint64, tids ...int) []byte {
 	key := [2]uint64{cg2, cgmem}
 	if b, ok := c.m[key]; ok {
@@ -204,6 +205,9 @@ func (c *cgroupCache) lookup(cg2, cgmem uint64, tids ...int) []byte {
 		c.m[key] = v
 		return v
 	}
+	if c.missed[key] {
+		return nil
+	}
 	var v []byte
 	if c.v2only {
 		if path := findInode(c.root, cg2); path != "" {
@@ -216,6 +220,8 @@ func (c *cgroupCache) lookup(cg2, cgmem uint64, tids ...int) []byte {
 	}
 	if v != nil {
 		c.m[key] = v
+	} else {
+		c.missed[key] = true // a cgroup already removed, or outside our view
 	}
 	return v
 }
