@@ -53,8 +53,9 @@ const (
 	// The consumer position is stored at least every ringPublish records, so
 	// that a reader that never catches up still frees room regularly.
 	ringPublish = 256
-	// A nap lets records gather; 1 ms of records at the highest rate seen
-	// here (4.7 M/s) fills at most about a sixteenth of the 16 MiB ring.
+	// A nap lets records gather: 1 ms at the highest rate seen here
+	// (4.7 M/s) is about 4,700 records, a few hundred KiB of the 16 MiB ring
+	// at the default snaplen.
 	ringNap  = time.Millisecond
 	ringNaps = 10
 )
