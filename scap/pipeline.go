@@ -44,6 +44,9 @@ const (
 	// A batch ends once it has read past this many input buffers, so that
 	// big events do not pin many buffers at once.
 	batchRetired = 2
+	// maxBatches is how many batches exist at once: two queued, one being
+	// filled, one being consumed.
+	maxBatches = 4
 )
 
 // startPipeline hands the decoding of r's input, from here on, to a new
@@ -54,7 +57,7 @@ func (r *Reader) startPipeline() {
 	dec.in.pin = true
 	p := &pipeline{
 		batches: make(chan *batch, 2),
-		free:    make(chan *batch, 4),
+		free:    make(chan *batch, maxBatches),
 		done:    make(chan struct{}),
 		exited:  make(chan struct{}),
 		in:      dec.in,
@@ -81,11 +84,23 @@ func (p *pipeline) run(dec *Reader) {
 		mc := *m
 		b.metas = append(b.metas, metaItem{at: len(b.events) - 1, m: &mc})
 	}
-	for {
+	for made := 0; ; {
+		// At most maxBatches exist: the decoder waits for the consumer to
+		// give one back rather than make more (new ones are cache-cold
+		// and garbage later).
 		select {
 		case b = <-p.free:
 		default:
-			b = &batch{}
+			if made < maxBatches {
+				made++
+				b = &batch{}
+				break
+			}
+			select {
+			case b = <-p.free:
+			case <-p.done:
+				return
+			}
 		}
 		if b.events == nil {
 			b.events = make([]Event, 0, batchEvents)
@@ -136,7 +151,8 @@ func (p *pipeline) run(dec *Reader) {
 var errClosed = errors.New("capture reader closed")
 
 // nextPiped is NextPtr for a Reader whose decoding runs in a pipeline: the
-// event is in its batch.
+// event is in its batch. NextPtr hands out the events before r.stop itself;
+// this is the rest: metadata between events, and the change of batch.
 func (r *Reader) nextPiped() (*Event, error) {
 	for {
 		b := r.cur
@@ -163,7 +179,11 @@ func (r *Reader) nextPiped() (*Event, error) {
 			}
 		}
 		if r.pos < len(b.events) {
-			r.off = b.ends[r.pos]
+			// NextPtr hands out the events up to the next metadata.
+			r.stop = len(b.events)
+			if r.metaPos < len(b.metas) {
+				r.stop = b.metas[r.metaPos].at
+			}
 			r.pos++
 			return &b.events[r.pos-1], nil
 		}
@@ -173,8 +193,11 @@ func (r *Reader) nextPiped() (*Event, error) {
 		}
 		// The batch's last event was handed out by the previous call: its
 		// buffers and the batch can be reused.
+		if len(b.ends) > 0 {
+			r.off = b.ends[len(b.ends)-1]
+		}
 		r.release(b)
-		r.cur = nil
+		r.cur, r.pos, r.stop = nil, 0, 0
 	}
 }
 

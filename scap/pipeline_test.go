@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,16 +95,42 @@ func TestPipelineMatchesSync(t *testing.T) {
 				return r
 			}
 			want := trace(t, open(false))
-			got := trace(t, open(true))
 			if len(want) < 4000 {
 				t.Fatalf("only %d items read", len(want))
 			}
-			if len(got) != len(want) {
-				t.Fatalf("pipeline: %d items, in the caller's goroutine: %d (last %q vs %q)", len(got), len(want), got[len(got)-1], want[len(want)-1])
+			same := func(how string, got []string) {
+				t.Helper()
+				if len(got) != len(want) {
+					t.Fatalf("%s: %d items, in the caller's goroutine: %d (last %q vs %q)", how, len(got), len(want), got[len(got)-1], want[len(want)-1])
+				}
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("item %d: %s %q, want %q", i, how, got[i], want[i])
+					}
+				}
 			}
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("item %d: pipeline %q, want %q", i, got[i], want[i])
+			same("pipeline", trace(t, open(true)))
+			// From a file, a plain capture is mapped rather than read.
+			path := filepath.Join(t.TempDir(), "in.scap")
+			if err := os.WriteFile(path, in, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			defer func(w int) { mmapWindow = w }(mmapWindow)
+			mmapWindow = 64 << 10 // events straddle windows
+			for _, pipe := range []bool{false, true} {
+				r, err := Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if mapped := r.mm != nil; runtime.GOOS == "linux" && mapped != (name != "gzip") {
+					t.Fatalf("file mapped: %v", mapped)
+				}
+				r.SetPipeline(pipe)
+				got := trace(t, r)
+				got[len(got)-1] = strings.Replace(got[len(got)-1], path+": ", "capture: ", 1)
+				same(fmt.Sprintf("file (pipeline %v)", pipe), got)
+				if err := r.Close(); err != nil {
+					t.Fatal(err)
 				}
 			}
 		})

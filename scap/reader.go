@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 
@@ -78,6 +79,7 @@ type Reader struct {
 	name  string
 	in    *chunks      // the uncompressed stream
 	async *asyncSource // inflates a compressed input ahead
+	mm    *mmapSource  // the input, a mapped file (unmapped by Close)
 	owned bool         // the input is a file Open opened (Close closes it)
 	// pipe, once Next has started it, decodes in a goroutine of its own;
 	// cur is the batch being handed out, pos and metaPos the next event
@@ -86,6 +88,7 @@ type Reader struct {
 	noPipe       bool
 	cur          *batch
 	pos, metaPos int
+	stop         int   // NextPtr's fast path hands out cur's events before it
 	ev           Event // NextPtr's event, when decoding in the caller's goroutine
 	closer       []io.Closer
 	off          int64 // offset of the next unread byte in the uncompressed stream
@@ -114,6 +117,18 @@ func Open(path string) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	if mm := openMmap(f); mm != nil {
+		if m := mm.magic(); m[0] != 0x1f || m[1] != 0x8b {
+			r := &Reader{name: path, in: &chunks{src: mm}, mm: mm, owned: true}
+			r.closer = append(r.closer, f)
+			if err := r.readHeader(); err != nil {
+				r.Close()
+				return nil, err
+			}
+			return r, nil
+		}
+		mm.Close() // compressed: inflated as it is read
 	}
 	r, err := newReader(f, path)
 	if err != nil {
@@ -184,7 +199,13 @@ func (r *Reader) Close() error {
 			<-r.async.exited
 		}
 	}
-	r.err = errClosed
+	if r.mm != nil {
+		// No goroutine reads the mapping any more.
+		if err := r.mm.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	r.err, r.stop = errClosed, 0
 	return first
 }
 
@@ -201,7 +222,12 @@ func (r *Reader) Metadata() *Metadata { return &r.meta }
 func (r *Reader) Name() string { return r.name }
 
 // Offset returns the current offset in the uncompressed stream.
-func (r *Reader) Offset() int64 { return r.off }
+func (r *Reader) Offset() int64 {
+	if r.pos > 0 {
+		return r.cur.ends[r.pos-1] // the batch being handed out
+	}
+	return r.off
+}
 
 func (r *Reader) errf(off int64, err error, format string, args ...any) *Error {
 	return &Error{File: r.name, Offset: off, Msg: fmt.Sprintf(format, args...), Err: err}
@@ -353,6 +379,16 @@ func (r *Reader) readMetaBlock(h []byte, m *Metadata) error {
 // NextPtr is Next without a copy: the event it returns is the Reader's, and
 // valid until the next call (its bytes are valid as long as with Next).
 func (r *Reader) NextPtr() (*Event, error) {
+	// The events of a pipeline's batch, one after the other (small enough
+	// to be inlined in the caller's loop).
+	if i := r.pos; i < r.stop {
+		r.pos = i + 1
+		return &r.cur.events[i], nil
+	}
+	return r.nextPtr()
+}
+
+func (r *Reader) nextPtr() (*Event, error) {
 	if r.err == nil && r.piped() {
 		return r.nextPiped()
 	}
@@ -391,6 +427,18 @@ func (r *Reader) Next(ev *Event) error {
 	// pending header of a section are kept too.
 	h := &r.hdr
 	for {
+		if !r.havePending && r.OnBlock == nil {
+			ok, err := r.nextInBuffer(ev)
+			if err == errSkip {
+				continue
+			}
+			if ok {
+				if err != nil {
+					r.err = err
+				}
+				return err
+			}
+		}
 		if r.havePending {
 			*h = r.pending
 			r.havePending = false
@@ -454,14 +502,46 @@ func (r *Reader) otherBlock(h []byte) error {
 
 func (r *Reader) readEvent(h []byte, btype uint32, ev *Event) error {
 	start := r.off - blockHeaderLen
-	limit := uint32(maxEventBlock)
-	if btype == BlockEVV2Large || btype == BlockEVFV2Large {
-		limit = maxLargeEventBlock
-	}
-	body, err := r.readBody(h, limit)
+	body, err := r.readBody(h, eventBlockLimit(btype))
 	if err != nil {
 		return err
 	}
+	return r.decodeEvent(start, body, btype, ev)
+}
+
+// eventBlockLimit is the largest event block of type btype.
+func eventBlockLimit(btype uint32) uint32 {
+	if btype == BlockEVV2Large || btype == BlockEVFV2Large {
+		return maxLargeEventBlock
+	}
+	return maxEventBlock
+}
+
+// nextInBuffer is Next's fast path: the next block is an event block whose
+// bytes are all in the current input buffer, and well formed as a block. It
+// reports false, having read nothing, when the block needs the slow path.
+func (r *Reader) nextInBuffer(ev *Event) (bool, error) {
+	c := r.in
+	rest := c.cur[c.p:]
+	if len(rest) < blockHeaderLen {
+		return false, nil
+	}
+	btype := le.Uint32(rest)
+	total := le.Uint32(rest[4:])
+	if !isEventBlock(btype) || total < blockHeaderLen+4 || total%4 != 0 || uint64(total) > uint64(len(rest)) ||
+		total > eventBlockLimit(btype) || le.Uint32(rest[total-4:]) != total {
+		return false, nil
+	}
+	start := r.off
+	c.p += int(total)
+	c.off += int64(total)
+	r.off += int64(total)
+	return true, r.decodeEvent(start, rest[blockHeaderLen:total-4:total-4], btype, ev)
+}
+
+// decodeEvent decodes the body (without block header and trailer) of the
+// event block of type btype at offset start.
+func (r *Reader) decodeEvent(start int64, body []byte, btype uint32, ev *Event) error {
 	oldHeader := btype == BlockEV || btype == BlockEVLegacy || btype == BlockEVF
 	hasFlags := btype == BlockEVF || btype == BlockEVFV2 || btype == BlockEVFV2Large
 	p := 2
@@ -500,62 +580,81 @@ func (r *Reader) readEvent(h []byte, btype uint32, ev *Event) error {
 		lensz = 4
 	}
 	e = e[:evlen]
-	var nparams int
 	if oldHeader {
-		// Old events carry no parameter count: find the largest count, up to the
-		// table's, whose lengths add up to the event length.
-		nparams = -1
-		for n := len(info.Params); n >= 0; n-- {
-			if hl+lensz*n > len(e) {
-				continue
-			}
-			sum := hl + lensz*n
-			for i := 0; i < n; i++ {
-				if lensz == 2 {
-					sum += int(le.Uint16(e[hl+2*i:]))
-				} else {
-					sum += int(le.Uint32(e[hl+4*i:]))
-				}
-			}
+		// Old events carry no parameter count: it is the count, up to the
+		// table's, whose lengths add up to the event length. Each more
+		// parameter adds at least its length's bytes, so at most one count
+		// does, and the lengths are read while it is looked for.
+		max := len(info.Params)
+		r.growParams(max)
+		lens, offs := r.lens[:max], r.offs[:max]
+		sum := hl
+		for n := 0; ; n++ {
 			if sum == len(e) {
-				nparams = n
+				ev.NParams, ev.Lens, ev.Offs = n, lens[:n], offs[:n]
+				ev.Data = e[hl+lensz*n:]
+				return nil
+			}
+			if n == max || sum+lensz > len(e) {
 				break
 			}
+			var l int
+			if lensz == 2 {
+				l = int(le.Uint16(e[hl+2*n:]))
+			} else {
+				l = int(le.Uint32(e[hl+4*n:]))
+			}
+			lens[n], offs[n] = uint32(l), uint32(sum-hl-lensz*n)
+			sum += lensz + l
 		}
-		if nparams < 0 {
-			return r.errf(start, nil, "event type %d (%s): parameter lengths do not add up to the event length %d", ev.Type, info.Name, evlen)
-		}
-	} else {
-		nparams = int(le.Uint32(e[22:]))
-		if nparams > 1024 || hl+lensz*nparams > len(e) {
-			return r.errf(start, nil, "event type %d (%s): %d parameters do not fit in %d bytes", ev.Type, info.Name, nparams, evlen)
-		}
+		return r.errf(start, nil, "event type %d (%s): parameter lengths do not add up to the event length %d", ev.Type, info.Name, evlen)
 	}
-	if cap(r.lens) < nparams {
-		r.lens = make([]uint32, nparams+8)
-		r.offs = make([]uint32, nparams+8)
+	nparams := int(le.Uint32(e[22:]))
+	if nparams > 1024 || hl+lensz*nparams > len(e) {
+		return r.errf(start, nil, "event type %d (%s): %d parameters do not fit in %d bytes", ev.Type, info.Name, nparams, evlen)
 	}
-	ev.Lens = r.lens[:nparams]
-	ev.Offs = r.offs[:nparams]
+	r.growParams(nparams)
+	lens, offs := r.lens[:nparams], r.offs[:nparams]
 	data := e[hl+lensz*nparams:]
 	var off uint32
-	for i := 0; i < nparams; i++ {
-		var l uint32
-		if lensz == 2 {
-			l = uint32(le.Uint16(e[hl+2*i:]))
-		} else {
-			l = le.Uint32(e[hl+4*i:])
+	if lensz == 2 {
+		tab := e[hl : hl+2*nparams]
+		for i := range lens {
+			l := uint32(le.Uint16(tab[2*i:]))
+			lens[i], offs[i] = l, off
+			off += l
 		}
-		ev.Lens[i] = l
-		ev.Offs[i] = off
-		off += l
-		if int(off) > len(data) {
-			return r.errf(start, nil, "event type %d (%s): parameter %d overruns the event (%d > %d bytes)", ev.Type, info.Name, i, off, len(data))
+	} else {
+		tab := e[hl : hl+4*nparams]
+		for i := range lens {
+			l := le.Uint32(tab[4*i:])
+			lens[i], offs[i] = l, off
+			off += l
+			if off < l {
+				off = math.MaxUint32 // wrapped: caught below
+			}
 		}
 	}
-	ev.NParams = nparams
+	if int64(off) > int64(len(data)) {
+		// Name the first parameter that overruns the event.
+		var sum int64
+		for i, l := range lens {
+			if sum += int64(l); sum > int64(len(data)) {
+				return r.errf(start, nil, "event type %d (%s): parameter %d overruns the event (%d > %d bytes)", ev.Type, info.Name, i, sum, len(data))
+			}
+		}
+	}
+	ev.NParams, ev.Lens, ev.Offs = nparams, lens, offs
 	ev.Data = data[:off]
 	return nil
+}
+
+// growParams makes room for n parameter lengths and offsets.
+func (r *Reader) growParams(n int) {
+	if cap(r.lens) < n {
+		r.lens = make([]uint32, n+8)
+		r.offs = make([]uint32, n+8)
+	}
 }
 
 // decoder reads little-endian fields from a block body, recording the first error.
