@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/syscope/syscope/field"
 	"github.com/syscope/syscope/scap"
@@ -109,6 +110,67 @@ func BenchmarkFilteredRead(b *testing.B) {
 				eachEvent(b, path, f, func(c *field.Ctx, e *state.Event) { events++ })
 			}
 			b.ReportMetric(float64(events)/float64(b.N), "matches/op")
+		})
+	}
+}
+
+// BenchmarkEventLoop times what the event loop does per event of a
+// filter-only read, without the decoding (done once, before timing): the
+// state engine and the filter, on the events of a real capture. It reports
+// nanoseconds per event; "none" is the state engine alone.
+func BenchmarkEventLoop(b *testing.B) {
+	path := captureFile(b, "sysdig_inspect_502Error.scap")
+	r, err := scap.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	meta := *r.Metadata()
+	var events []scap.Event
+	for {
+		e, err := r.NextPtr()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			b.Fatal(err)
+		}
+		c := *e
+		c.Data = append([]byte(nil), e.Data...)
+		c.Lens = append([]uint32(nil), e.Lens...)
+		c.Offs = append([]uint32(nil), e.Offs...)
+		events = append(events, c)
+	}
+	r.Close()
+	for _, text := range append([]string{"none"}, benchFilters[:4]...) {
+		var f *Filter
+		if text != "none" {
+			if f, err = Compile(text); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(text, func(b *testing.B) {
+			b.ReportAllocs()
+			// One state for all passes, each a new section, as for the
+			// concatenated copies bench/compare.sh reads.
+			st := state.New()
+			st.LoadMetadata(&meta)
+			ctx := field.NewCtx(st)
+			var keep func(*state.Event) bool
+			if f != nil {
+				keep = func(e *state.Event) bool { return f.Match(ctx, e) }
+			}
+			var elapsed time.Duration
+			for b.Loop() {
+				st.Restart(&meta)
+				var ev state.Event
+				start := time.Now()
+				for i := range events {
+					ev.Event = &events[i]
+					ev.Info = ev.Type.Info()
+					st.ProcessFiltered(&ev, keep)
+				}
+				elapsed += time.Since(start)
+			}
+			b.ReportMetric(float64(elapsed.Nanoseconds())/float64(b.N*len(events)), "ns/event")
 		})
 	}
 }

@@ -182,6 +182,12 @@ func (e *Event) noteFDRename() {
 const lastEventNone = uint16(event.MaxType)
 
 func (s *State) applyRemovals() {
+	if s.tidToRemove != -1 || len(s.fdsToRemove) > 0 {
+		s.removePending()
+	}
+}
+
+func (s *State) removePending() {
 	if s.tidToRemove != -1 {
 		s.removeThread(s.tidToRemove, false)
 		s.tidToRemove = -1

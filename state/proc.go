@@ -144,7 +144,7 @@ func (s *State) parseExecveExit(e *Event) {
 		t.Comm = t.Exe
 	}
 	t.Args = splitArgs(e.param(2))
-	t.Pid = i64(pPid.get(e))
+	s.setPid(t, i64(pPid.get(e)))
 	if t.Ptid == -1 {
 		t.Ptid = i64(pPtid.get(e))
 	}

@@ -64,15 +64,7 @@ func (w *Ancestors) Next() *Thread {
 }
 
 // countThreadsOf returns how many threads of the table belong to process pid.
-func (s *State) countThreadsOf(pid int64) uint64 {
-	var n uint64
-	for _, t := range s.threads {
-		if t.Pid == pid {
-			n++
-		}
-	}
-	return n
-}
+func (s *State) countThreadsOf(pid int64) uint64 { return s.perPid[pid] }
 
 // addThread puts t in the table. A thread (CLONE_THREAD) is counted as a
 // child of its main thread, which is added as a placeholder if missing.

@@ -13,6 +13,7 @@ import "github.com/syscope/syscope/scap"
 // none, and the ports known to be servers.
 func (s *State) Restart(m *scap.Metadata) {
 	s.threads = make(map[int64]*Thread, max(len(m.Threads), 64))
+	s.perPid = make(map[int64]uint64, max(len(m.Threads), 64))
 	s.clearThreadCache()
 	s.Interfaces = nil
 	s.tidToRemove = -1

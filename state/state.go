@@ -334,6 +334,9 @@ type Group struct {
 // State is the whole state of the system as seen by the event stream.
 type State struct {
 	threads map[int64]*Thread
+	// perPid counts the threads of the table by their Pid (a placeholder
+	// made for a missing main thread counts them as its children).
+	perPid map[int64]uint64
 	// tcache holds recently looked-up threads by tid modulo its size (a
 	// direct-mapped cache in front of the map: events come in runs from a
 	// few threads). Every write to threads updates the tid's slot.
@@ -369,6 +372,7 @@ type State struct {
 func New() *State {
 	s := &State{
 		threads:     make(map[int64]*Thread, 1024),
+		perPid:      make(map[int64]uint64, 1024),
 		Users:       make(map[uint32]*User),
 		Groups:      make(map[uint32]*Group),
 		Containers:  newContainers(),
@@ -399,7 +403,11 @@ func (s *State) Thread(tid int64) *Thread { return s.lookup(tid, false) }
 
 // setThread puts t in the table as thread tid, replacing any other.
 func (s *State) setThread(t *Thread) {
+	if old := s.threads[t.Tid]; old != nil {
+		s.uncount(old.Pid)
+	}
 	s.threads[t.Tid] = t
+	s.perPid[t.Pid]++
 	s.tcache[uint64(t.Tid)%threadCacheSize] = t
 	if m := &s.tmiss[uint64(t.Tid)%missCacheSize]; *m == t.Tid {
 		*m = noTid
@@ -408,9 +416,29 @@ func (s *State) setThread(t *Thread) {
 
 // deleteThread takes thread tid out of the table.
 func (s *State) deleteThread(tid int64) {
+	if t := s.threads[tid]; t != nil {
+		s.uncount(t.Pid)
+	}
 	delete(s.threads, tid)
 	if c := &s.tcache[uint64(tid)%threadCacheSize]; *c != nil && (*c).Tid == tid {
 		*c = nil
+	}
+}
+
+// setPid changes the Pid of t, a thread that may be in the table.
+func (s *State) setPid(t *Thread, pid int64) {
+	if s.threads[t.Tid] == t {
+		s.uncount(t.Pid)
+		s.perPid[pid]++
+	}
+	t.Pid = pid
+}
+
+func (s *State) uncount(pid int64) {
+	if n := s.perPid[pid]; n > 1 {
+		s.perPid[pid] = n - 1
+	} else {
+		delete(s.perPid, pid)
 	}
 }
 
