@@ -79,7 +79,6 @@ type Reader struct {
 	name  string
 	in    *chunks      // the uncompressed stream
 	async *asyncSource // inflates a compressed input ahead
-	mm    *mmapSource  // the input, a mapped file (unmapped by Close)
 	owned bool         // the input is a file Open opened (Close closes it)
 	// pipe, once Next has started it, decodes in a goroutine of its own;
 	// cur is the batch being handed out, pos and metaPos the next event
@@ -117,18 +116,6 @@ func Open(path string) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
-	}
-	if mm := openMmap(f); mm != nil {
-		if m := mm.magic(); m[0] != 0x1f || m[1] != 0x8b {
-			r := &Reader{name: path, in: &chunks{src: mm}, mm: mm, owned: true}
-			r.closer = append(r.closer, f)
-			if err := r.readHeader(); err != nil {
-				r.Close()
-				return nil, err
-			}
-			return r, nil
-		}
-		mm.Close() // compressed: inflated as it is read
 	}
 	r, err := newReader(f, path)
 	if err != nil {
@@ -197,12 +184,6 @@ func (r *Reader) Close() error {
 		}
 		if r.async != nil {
 			<-r.async.exited
-		}
-	}
-	if r.mm != nil {
-		// No goroutine reads the mapping any more.
-		if err := r.mm.Close(); err != nil && first == nil {
-			first = err
 		}
 	}
 	r.err, r.stop = errClosed, 0

@@ -99,11 +99,6 @@ type bufferSource interface {
 
 const chunkSize = 256 << 10
 
-// mmapWindow is the size of the windows of a mapped file (mmap_linux.go):
-// large enough that few events straddle two of them (those are copied),
-// small enough to stay resident. A variable for the tests.
-var mmapWindow = 4 << 20
-
 // next returns the next n bytes, or fewer at the end of the input (with the
 // input's error: io.EOF if nothing was left, io.ErrUnexpectedEOF otherwise).
 func (c *chunks) next(n int) ([]byte, error) {
