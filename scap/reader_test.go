@@ -3,6 +3,7 @@ package scap
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -215,24 +216,50 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	}
+	// Old-style event blocks (no parameter count), as sysdig 0.29.3 wrote
+	// the 502 sample: its first 64 KiB, tables and the first events.
+	if b, err := os.ReadFile(filepath.Join("../../shared/captures", "sysdig_inspect_502Error.scap")); err == nil && len(b) > 64<<10 {
+		f.Add(b[:64<<10])
+	}
 	f.Add([]byte{0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 2, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := NewReader(bytes.NewReader(data))
-		if err != nil {
-			return
-		}
-		var ev Event
-		for i := 0; i < 10000; i++ {
-			err := r.Next(&ev)
+		// Next decodes a block found whole in its buffer on a fast path;
+		// with OnBlock set, every block takes the general one. Both must
+		// read the same events and end with the same error.
+		read := func(general bool) []string {
+			r, err := NewReader(bytes.NewReader(data))
 			if err != nil {
-				var e *Error
-				if err != io.EOF && !errors.As(err, &e) && !errors.Is(err, io.ErrUnexpectedEOF) {
-					t.Fatalf("unpositioned error: %v", err)
-				}
-				return
+				return []string{"open: " + err.Error()}
 			}
-			for j := 0; j < ev.NParams; j++ {
-				_ = ev.Param(j)
+			r.SetPipeline(false)
+			if general {
+				r.OnBlock = func(int64, uint32, uint32) {}
+			}
+			var out []string
+			var ev Event
+			for i := 0; i < 10000; i++ {
+				err := r.Next(&ev)
+				if err != nil {
+					var e *Error
+					if err != io.EOF && !errors.As(err, &e) && !errors.Is(err, io.ErrUnexpectedEOF) {
+						t.Fatalf("unpositioned error: %v", err)
+					}
+					return append(out, "end: "+err.Error())
+				}
+				for j := 0; j < ev.NParams; j++ {
+					_ = ev.Param(j)
+				}
+				out = append(out, fmt.Sprintf("%d %d %d %d %d %d %v %x %d %v %d", ev.Ts, ev.Tid, ev.Type, ev.CPU, ev.Flags, ev.NParams, ev.Lens, ev.Data, ev.Offset, ev.Large, r.Offset()))
+			}
+			return out
+		}
+		fast, general := read(false), read(true)
+		if len(fast) != len(general) {
+			t.Fatalf("fast path: %d items, general path: %d", len(fast), len(general))
+		}
+		for i := range fast {
+			if fast[i] != general[i] {
+				t.Fatalf("item %d: fast path %q, general path %q", i, fast[i], general[i])
 			}
 		}
 	})
