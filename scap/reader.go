@@ -382,8 +382,13 @@ func (r *Reader) nextPtr() (*Event, error) {
 // piped reports whether the events come from a pipeline, starting one at
 // the first event when it may.
 func (r *Reader) piped() bool {
-	if r.pipe == nil && !r.noPipe && r.OnBlock == nil && runtime.GOMAXPROCS(0) > 1 {
-		r.startPipeline()
+	if r.pipe == nil && !r.noPipe && r.OnBlock == nil {
+		// Asked once: GOMAXPROCS takes the scheduler's lock.
+		if runtime.GOMAXPROCS(0) > 1 {
+			r.startPipeline()
+		} else {
+			r.noPipe = true
+		}
 	}
 	return r.pipe != nil
 }
