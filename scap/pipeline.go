@@ -96,6 +96,9 @@ func (p *pipeline) run(dec *Reader) {
 				b = &batch{}
 				break
 			}
+			if b = p.tryFree(); b != nil {
+				break
+			}
 			select {
 			case b = <-p.free:
 			case <-p.done:
@@ -136,10 +139,12 @@ func (p *pipeline) run(dec *Reader) {
 		clear(dec.in.retired)
 		dec.in.retired = dec.in.retired[:0]
 		last := b.err != nil // b belongs to the consumer once sent
-		select {
-		case p.batches <- b:
-		case <-p.done:
-			return
+		if !p.trySend(b) {
+			select {
+			case p.batches <- b:
+			case <-p.done:
+				return
+			}
 		}
 		if last {
 			return
@@ -158,7 +163,10 @@ func (r *Reader) nextPiped() (*Event, error) {
 		b := r.cur
 		if b == nil {
 			var ok bool
-			if b, ok = <-r.pipe.batches; !ok {
+			if b, ok = r.pipe.tryReceive(); b == nil {
+				b, ok = <-r.pipe.batches
+			}
+			if !ok {
 				r.err = errClosed
 				return nil, r.err
 			}
@@ -212,4 +220,50 @@ func (r *Reader) release(b *batch) {
 	case r.pipe.free <- b:
 	default:
 	}
+}
+
+// spinTries is how many times a side of the pipeline polls the queue,
+// yielding in between, before it blocks on it. A side that blocks parks
+// its thread, and the other side wakes it up again: measured on a 2-CPU
+// VM, a read of 0.9 s spent 0.24 s with the event loop blocked (1,450
+// times) and 0.3 s with the decoder blocked (1,600 times), taking turns
+// more than working side by side. Polling a little first keeps both
+// threads running; a side that waits longer (a slow consumer, a pipe)
+// still blocks.
+const spinTries = 2000
+
+func (p *pipeline) trySend(b *batch) bool {
+	for range spinTries {
+		select {
+		case p.batches <- b:
+			return true
+		default:
+			runtime.Gosched()
+		}
+	}
+	return false
+}
+
+func (p *pipeline) tryFree() *batch {
+	for range spinTries {
+		select {
+		case b := <-p.free:
+			return b
+		default:
+			runtime.Gosched()
+		}
+	}
+	return nil
+}
+
+func (p *pipeline) tryReceive() (*batch, bool) {
+	for range spinTries {
+		select {
+		case b, ok := <-p.batches:
+			return b, ok
+		default:
+			runtime.Gosched()
+		}
+	}
+	return nil, true
 }
