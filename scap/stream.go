@@ -285,6 +285,10 @@ func newAsyncSource(rd io.Reader, closer io.Closer) *asyncSource {
 					b = make([]byte, chunkSize)
 					break
 				}
+				var got bool
+				if b, _, got = spinReceive(s.free); got {
+					break
+				}
 				select {
 				case b = <-s.free:
 				case <-s.done:
@@ -293,7 +297,7 @@ func newAsyncSource(rd io.Reader, closer io.Closer) *asyncSource {
 				}
 			}
 			n, err := readSome(rd, b)
-			if n > 0 {
+			if n > 0 && !spinSend(s.full, b[:n]) {
 				select {
 				case s.full <- b[:n]:
 				case <-s.done:
@@ -314,7 +318,10 @@ func (s *asyncSource) get() ([]byte, error) {
 	if s.ended {
 		return nil, s.err
 	}
-	b, ok := <-s.full
+	b, ok, got := spinReceive(s.full)
+	if !got {
+		b, ok = <-s.full
+	}
 	if !ok {
 		s.ended = true
 		return nil, s.err
