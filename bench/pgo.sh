@@ -9,8 +9,10 @@
 # compare.sh). The profile covers what users run most on files: printing
 # every event (-A), filter-only reads with the seeds' filters, and two
 # chisels, each on COPIES (default 100) concatenated copies of the capture.
-# The merged profile holds function names and sample counts only, nothing
-# of the capture.
+# As root with wrk installed (and LIVE unset or 1), it adds a live capture
+# to a file of an HTTP server on loopback under wrk for 5 s, as bench/live.sh
+# measures it (LIVE=0 leaves it out). The merged profile holds function
+# names and sample counts only, nothing of the captures.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +46,24 @@ profile "proc.name=haproxy and evt.type=connect and fd.sport=80"
 profile "fd.type in (ipv4, ipv6) and (k8s.ns.name=critical-app or proc.name=skydns)"
 profile -c topprocs_cpu
 profile -c echo_fds
+
+if [ "${LIVE:-1}" = 1 ] && [ "$(id -u)" = 0 ] && command -v wrk >/dev/null; then
+	(cd "$ROOT" && "$GO" build -o "$TMP/httpd" ./bench/httpd)
+	"$TMP/httpd" -addr 127.0.0.1:18081 &
+	HTTPD=$!
+	n=$((n + 1))
+	SYSCOPE_CPUPROFILE="$TMP/p$n.prof" "$TMP/syscope" -w "$TMP/live.scap" 2>"$TMP/live.err" &
+	CAP=$!
+	for _ in $(seq 300); do
+		grep -q "capturing to" "$TMP/live.err" 2>/dev/null && break
+		sleep 0.05
+	done
+	wrk -t2 -c20 -d5s http://127.0.0.1:18081/ >/dev/null
+	kill -INT "$CAP"
+	wait "$CAP" || true
+	kill "$HTTPD"
+	wait "$HTTPD" 2>/dev/null || true
+fi
 
 "$GO" tool pprof -proto "$TMP"/p*.prof >"$ROOT/cmd/syscope/default.pgo"
 echo "pgo.sh: wrote cmd/syscope/default.pgo ($n profiles)"
