@@ -13,7 +13,7 @@ import (
 // which the batches pin until the caller is done with them.
 type pipeline struct {
 	batches chan *batch   // decoded batches, in order; closed after the last
-	free    chan *batch   // batches given back
+	free    *pool[*batch] // batches: at most maxBatches, given back by the consumer
 	done    chan struct{} // closed to stop the goroutine
 	stop    func()        // closes done once
 	in      *chunks       // the decoding reader's input (its buffer pool is shared)
@@ -57,7 +57,7 @@ func (r *Reader) startPipeline() {
 	dec.in.pin = true
 	p := &pipeline{
 		batches: make(chan *batch, 2),
-		free:    make(chan *batch, maxBatches),
+		free:    newPool(maxBatches, func() *batch { return &batch{} }),
 		done:    make(chan struct{}),
 		exited:  make(chan struct{}),
 		in:      dec.in,
@@ -84,27 +84,13 @@ func (p *pipeline) run(dec *Reader) {
 		mc := *m
 		b.metas = append(b.metas, metaItem{at: len(b.events) - 1, m: &mc})
 	}
-	for made := 0; ; {
+	for {
 		// At most maxBatches exist: the decoder waits for the consumer to
 		// give one back rather than make more (new ones are cache-cold
 		// and garbage later).
-		select {
-		case b = <-p.free:
-		default:
-			if made < maxBatches {
-				made++
-				b = &batch{}
-				break
-			}
-			var got bool
-			if b, _, got = spinReceive(p.free); got {
-				break
-			}
-			select {
-			case b = <-p.free:
-			case <-p.done:
-				return
-			}
+		var ok bool
+		if b, ok = p.free.get(p.done); !ok {
+			return
 		}
 		if b.events == nil {
 			b.events = make([]Event, 0, batchEvents)
@@ -140,12 +126,8 @@ func (p *pipeline) run(dec *Reader) {
 		clear(dec.in.retired)
 		dec.in.retired = dec.in.retired[:0]
 		last := b.err != nil // b belongs to the consumer once sent
-		if !spinSend(p.batches, b) {
-			select {
-			case p.batches <- b:
-			case <-p.done:
-				return
-			}
+		if !send(p.batches, b, p.done) {
+			return
 		}
 		if last {
 			return
@@ -164,11 +146,7 @@ func (r *Reader) nextPiped() (*Event, error) {
 		b := r.cur
 		if b == nil {
 			var ok bool
-			var got bool
-			if b, ok, got = spinReceive(r.pipe.batches); !got {
-				b, ok = <-r.pipe.batches
-			}
-			if !ok {
+			if b, ok = receive(r.pipe.batches); !ok {
 				r.err = errClosed
 				return nil, r.err
 			}
@@ -218,8 +196,5 @@ func (r *Reader) release(b *batch) {
 	}
 	b.retired = b.retired[:0]
 	b.events, b.ends, b.lens, b.offs, b.metas, b.err = b.events[:0], b.ends[:0], b.lens[:0], b.offs[:0], b.metas[:0], nil
-	select {
-	case r.pipe.free <- b:
-	default:
-	}
+	r.pipe.free.put(b)
 }

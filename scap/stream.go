@@ -244,8 +244,8 @@ func (s *syncSource) put(b []byte) {
 // few buffers ahead: a compressed capture is inflated on one core while its
 // events are decoded on the other.
 type asyncSource struct {
-	full   chan []byte // filled buffers, in order; closed at the end
-	free   chan []byte
+	full   chan []byte   // filled buffers, in order; closed at the end
+	free   *pool[[]byte] // the buffers, given back by put
 	done   chan struct{} // closed to stop the goroutine
 	stop   func()
 	exited chan struct{}
@@ -260,7 +260,7 @@ const asyncBuffers = 4
 func newAsyncSource(rd io.Reader, closer io.Closer) *asyncSource {
 	s := &asyncSource{
 		full:   make(chan []byte, asyncBuffers),
-		free:   make(chan []byte, asyncBuffers+1),
+		free:   newPool(asyncBuffers, func() []byte { return make([]byte, chunkSize) }),
 		done:   make(chan struct{}),
 		exited: make(chan struct{}),
 	}
@@ -272,38 +272,22 @@ func newAsyncSource(rd io.Reader, closer io.Closer) *asyncSource {
 		if closer != nil {
 			defer closer.Close()
 		}
-		for made := 0; ; {
-			var b []byte
+		for {
 			select {
-			case b = <-s.free:
-			case <-s.done:
+			case <-s.done: // stopped: read no more
 				s.err = errClosed
 				return
 			default:
-				if made < asyncBuffers {
-					made++
-					b = make([]byte, chunkSize)
-					break
-				}
-				var got bool
-				if b, _, got = spinReceive(s.free); got {
-					break
-				}
-				select {
-				case b = <-s.free:
-				case <-s.done:
-					s.err = errClosed
-					return
-				}
+			}
+			b, ok := s.free.get(s.done)
+			if !ok {
+				s.err = errClosed
+				return
 			}
 			n, err := readSome(rd, b)
-			if n > 0 && !spinSend(s.full, b[:n]) {
-				select {
-				case s.full <- b[:n]:
-				case <-s.done:
-					s.err = errClosed
-					return
-				}
+			if n > 0 && !send(s.full, b[:n], s.done) {
+				s.err = errClosed
+				return
 			}
 			if err != nil {
 				s.err = err
@@ -318,10 +302,7 @@ func (s *asyncSource) get() ([]byte, error) {
 	if s.ended {
 		return nil, s.err
 	}
-	b, ok, got := spinReceive(s.full)
-	if !got {
-		b, ok = <-s.full
-	}
+	b, ok := receive(s.full)
 	if !ok {
 		s.ended = true
 		return nil, s.err
@@ -329,9 +310,4 @@ func (s *asyncSource) get() ([]byte, error) {
 	return b, nil
 }
 
-func (s *asyncSource) put(b []byte) {
-	select {
-	case s.free <- b[:cap(b)]:
-	default:
-	}
-}
+func (s *asyncSource) put(b []byte) { s.free.put(b[:cap(b)]) }
