@@ -99,6 +99,7 @@ type Reader struct {
 	lens        []uint32
 	offs        []uint32
 	err         error
+	intern      interner // strings repeated across the metadata
 
 	// OnMetadata, if set, is called when metadata blocks appear after events have started
 	// (a concatenated capture, or a writer that re-dumps its tables). The new tables are passed.
@@ -334,7 +335,7 @@ func (r *Reader) readMetaBlock(h []byte, m *Metadata) error {
 	if err != nil {
 		return err
 	}
-	d := decoder{b: body}
+	d := decoder{b: body, in: &r.intern}
 	switch btype {
 	case BlockMI, BlockMILegacy:
 		m.Machine = d.machineInfo()
@@ -648,6 +649,7 @@ type decoder struct {
 	b   []byte
 	p   int
 	err error
+	in  *interner // nil: every string is a new copy
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -724,7 +726,14 @@ func (d *decoder) str(what string, max int) string {
 		d.fail("invalid %s length %d", what, n)
 		return ""
 	}
-	return cstr(d.bytes(n))
+	b := d.bytes(n)
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	if d.in != nil {
+		return d.in.str(b)
+	}
+	return string(b)
 }
 
 // list reads a u16-length list of NUL-terminated strings.
@@ -736,6 +745,9 @@ func (d *decoder) list(what string, max int) []string {
 	if n > max {
 		d.fail("invalid %s length %d", what, n)
 		return nil
+	}
+	if d.in != nil {
+		return d.in.list(d.bytes(n))
 	}
 	return splitNul(d.bytes(n))
 }
@@ -921,7 +933,7 @@ func (d *decoder) fdList(v2 bool, m *Metadata) {
 	if d.err != nil {
 		return
 	}
-	var fds []FD
+	fds := make([]FD, 0, d.fdCount(v2))
 	for d.err == nil && d.left() >= 4 {
 		entryStart := d.p
 		entryEnd := -1
@@ -1001,6 +1013,24 @@ func (d *decoder) fdList(v2 bool, m *Metadata) {
 		t := m.thread(tid)
 		t.FDs = append(t.FDs, fds...)
 	}
+}
+
+// fdCount is how many entries the rest of an fd list holds: counted from
+// their lengths in a V2 list, estimated from the smallest entry (17 bytes)
+// in an old one, within a bound.
+func (d *decoder) fdCount(v2 bool) int {
+	if !v2 {
+		return min(d.left()/17, 256)
+	}
+	n := 0
+	for p := d.p; p+4 <= len(d.b); n++ {
+		l := int(le.Uint32(d.b[p:]))
+		if l < 4 {
+			break
+		}
+		p += l
+	}
+	return n
 }
 
 func (d *decoder) ifList(v2 bool, m *Metadata) {

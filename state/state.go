@@ -201,6 +201,17 @@ func (t *FDTable) add(n int64, f *FD) *FD {
 	return &c
 }
 
+// put is add for an f that may be kept: it goes into the table itself
+// unless fd n is there already.
+func (t *FDTable) put(n int64, f *FD) {
+	if old := t.m[n]; old != nil {
+		*old = *f
+		return
+	}
+	t.m[n] = f
+	t.last = nil
+}
+
 func (t *FDTable) clone() *FDTable {
 	c := &FDTable{m: make(map[int64]*FD, len(t.m))}
 	for n, f := range t.m {
@@ -505,16 +516,21 @@ func (s *State) LoadMetadata(m *scap.Metadata) {
 			t.Env = st.Env
 			t.setCwd([]byte(st.Cwd))
 		}
+		// One allocation for the thread's fds, not one each.
+		slab := make([]FD, len(st.FDs))
+		if len(st.FDs) > 8 && len(t.fds.m) == 0 {
+			t.fds.m = make(map[int64]*FD, len(st.FDs))
+		}
 		for j := range st.FDs {
-			s.addFDFromScap(t, &st.FDs[j])
+			s.addFDFromScap(t, &st.FDs[j], &slab[j])
 		}
 	}
 	s.fixSocketsFromProc(m)
 	s.recountChildren()
 }
 
-func (s *State) addFDFromScap(t *Thread, sf *scap.FD) {
-	f := FD{Type: sf.Type, Ino: sf.Ino, Flags: FDFromProc}
+func (s *State) addFDFromScap(t *Thread, sf *scap.FD, f *FD) {
+	*f = FD{Type: sf.Type, Ino: sf.Ino, Flags: FDFromProc}
 	switch sf.Type {
 	case scap.FDIPv4Sock:
 		f.SIP, f.DIP, f.SPort, f.DPort, f.L4Proto = sf.SIP, sf.DIP, sf.SPort, sf.DPort, sf.L4Proto
@@ -562,7 +578,7 @@ func (s *State) addFDFromScap(t *Thread, sf *scap.FD) {
 	default:
 		f.Name = sf.Name
 	}
-	t.fds.add(sf.Num, &f)
+	t.fds.put(sf.Num, f)
 }
 
 // newThread returns a placeholder for a thread that the tables do not know,
