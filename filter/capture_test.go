@@ -117,9 +117,13 @@ func BenchmarkFilteredRead(b *testing.B) {
 // BenchmarkEventLoop times what the event loop does per event of a
 // filter-only read, without the decoding (done once, before timing): the
 // state engine and the filter, on the events of a real capture. It reports
-// nanoseconds per event; "none" is the state engine alone.
+// nanoseconds per event; "none" is the state engine alone. The capture is
+// the 502 sample, or the file $SYSCOPE_BENCH_CAPTURE names.
 func BenchmarkEventLoop(b *testing.B) {
-	path := captureFile(b, "sysdig_inspect_502Error.scap")
+	path := os.Getenv("SYSCOPE_BENCH_CAPTURE")
+	if path == "" {
+		path = captureFile(b, "sysdig_inspect_502Error.scap")
+	}
 	r, err := scap.Open(path)
 	if err != nil {
 		b.Fatal(err)
