@@ -122,11 +122,35 @@ func (x *exectime) of(e *state.Event) uint64 {
 	return d
 }
 
+// perThread is a number a field keeps per thread from one event to the
+// next (sysdig keeps it in the thread). A thread the state engine has
+// dropped (it exited, or a new section replaced the tables) is never seen
+// again, so its entry goes once the map outgrows the thread table: without
+// that, a long live capture would keep every thread that ever ran, with its
+// fds.
+type perThread struct{ m map[*state.Thread]uint64 }
+
+func (p *perThread) get(t *state.Thread) uint64 { return p.m[t] }
+
+func (p *perThread) set(c *Ctx, t *state.Thread, v uint64) {
+	if p.m == nil {
+		p.m = make(map[*state.Thread]uint64)
+	}
+	if _, ok := p.m[t]; !ok && c.State != nil && len(p.m) >= 2*c.State.NumThreads()+64 {
+		for k := range p.m {
+			if c.State.Thread(k.Tid) != k {
+				delete(p.m, k)
+			}
+		}
+	}
+	p.m[t] = v
+}
+
 // newThreadCPU returns the extractor of thread.cpu (user and system),
 // thread.cpu.user or thread.cpu.system: on procinfo events, the CPU time
 // the thread used since the previous one, capped at 100.
 func newThreadCPU(user, system bool) Extractor {
-	last := map[*state.Thread]uint64{}
+	var last perThread
 	return threadExtractor(func(c *Ctx, e *state.Event, t *state.Thread, d []byte) ([]byte, bool) {
 		if e.Type != event.ProcinfoE {
 			return d, false
@@ -139,10 +163,10 @@ func newThreadCPU(user, system bool) Extractor {
 			tot += get64(e.Param(1))
 		}
 		v := 0.0
-		if prev := last[t]; prev != 0 {
+		if prev := last.get(t); prev != 0 {
 			v = min(float64(tot-prev), 100)
 		}
-		last[t] = tot
+		last.set(c, t, tot)
 		return strconv.AppendFloat(d, v, 'f', 1, 64), true
 	})
 }
@@ -344,15 +368,15 @@ func init() {
 	}
 	register("thread.totexectime", event.PTRelTime, "CPU time the thread used since the capture started, in nanoseconds, as switch events tell", nil).New = func(string) (Extractor, error) {
 		var x exectime
-		total := map[*state.Thread]uint64{}
+		var total perThread
 		return func(c *Ctx, e *state.Event, d []byte) ([]byte, bool) {
 			v := x.of(e)
 			t := thread(e)
 			if t == nil {
 				return d, false
 			}
-			v += total[t]
-			total[t] = v
+			v += total.get(t)
+			total.set(c, t, v)
 			return appendU(d, v), true
 		}, nil
 	}
