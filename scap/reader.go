@@ -1017,15 +1017,18 @@ func (d *decoder) fdList(v2 bool, m *Metadata) {
 
 // fdCount is how many entries the rest of an fd list holds: counted from
 // their lengths in a V2 list, estimated from the smallest entry (17 bytes)
-// in an old one, within a bound.
+// in an old one, within a bound. Lengths too short for an entry end the
+// count, so a lying list cannot make the reader allocate more than its
+// bytes could hold.
 func (d *decoder) fdCount(v2 bool) int {
 	if !v2 {
 		return min(d.left()/17, 256)
 	}
+	const minEntry = 4 + 17 // length, fd, inode, type
 	n := 0
 	for p := d.p; p+4 <= len(d.b); n++ {
 		l := int(le.Uint32(d.b[p:]))
-		if l < 4 {
+		if l < minEntry {
 			break
 		}
 		p += l
