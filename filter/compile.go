@@ -267,6 +267,11 @@ func (cp *compiler) check(ck *Check) (pred, error) {
 		return nil, cp.errf(ck.OpPos, "operator %q cannot be used with %s, which is %s (it accepts: %s)",
 			ck.Op, ck.Left.Field, typeWord(left.typ), opsFor[k])
 	}
+	if ck.Op == "pmatch" && left.fld.Def.Type == event.PTByteBuf {
+		// As sysdig: pmatch compares paths, and a byte buffer is none.
+		return nil, cp.errf(ck.OpPos, "operator %q cannot be used with %s, which is a byte buffer (pmatch needs a string field)",
+			ck.Op, ck.Left.Field)
+	}
 	name := left.fld.Def.Name
 	if name == "evt.around" {
 		return cp.around(ck, left)

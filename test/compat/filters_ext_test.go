@@ -2,6 +2,7 @@ package compat
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -22,6 +23,14 @@ var extEquivalences = []struct {
 	{`evt.buffer bstartswith 48545450`, `evt.buffer startswith HTTP`},
 	{`evt.buffer bcontains 0d0a0d0a`, `evt.buffer contains "\x0d\x0a\x0d\x0a"`},
 	{`proc.name intersects (curl, bash)`, `proc.name in (curl, bash)`},
+	// Operators sysdig 0.29.3 refuses on a byte buffer, mid-capture ("not
+	// supported for buffer filters"): syscope compares the bytes.
+	{`evt.buffer icontains "http/1.1"`, `evt.buffer contains "HTTP/1.1"`},
+	{`evt.buffer glob "GET *"`, `evt.buffer startswith "GET "`},
+	{`evt.buffer >= "HTTP/" and evt.buffer < "HTTP0"`, `evt.buffer startswith "HTTP/"`},
+	// Values of 256 bytes or more ("filter parameter too long" in sysdig 0.29.3).
+	{`proc.name in (curl, ` + strings.Repeat("x", 300) + `)`, `proc.name=curl`},
+	{`fd.name!=` + strings.Repeat("/x", 200) + ` and fd.name=/etc/ld.so.cache`, `fd.name=/etc/ld.so.cache`},
 	// Transformers.
 	{`tolower(proc.name)=curl`, `proc.name=curl`},
 	{`toupper(proc.name)=CURL`, `proc.name=curl`},
