@@ -275,6 +275,15 @@ func (s *State) reset(e *Event) bool {
 		if e.FD == nil {
 			return false
 		}
+		if e.FD.Flags&fdCloseCanceled != 0 {
+			// The fd that took the number of one being closed is used: the
+			// one kept aside goes (and a close exit removes this one).
+			e.FD.Flags &^= fdCloseCanceled
+			if tab := t.FDs(); tab != nil && tab.m[canceledFD] != nil {
+				s.fdsToRemove = append(s.fdsToRemove, canceledFD)
+				s.fdRemoveTid = t.Tid
+			}
+		}
 	}
 	return true
 }
@@ -324,6 +333,10 @@ func (s *State) parse(e *Event) {
 		s.parseConnectExit(e)
 	case event.SocketAcceptX, event.SocketAcceptV5X, event.SocketAccept4X, event.SocketAccept4V5X:
 		s.parseAcceptExit(e)
+	case event.SyscallCloseE:
+		if e.FD != nil {
+			e.FD.Flags |= fdCloseInProgress
+		}
 	case event.SyscallCloseX:
 		s.parseCloseExit(e)
 	case event.SyscallFcntlX:
@@ -833,7 +846,13 @@ func (s *State) parseAcceptExit(e *Event) {
 }
 
 func (s *State) parseCloseExit(e *Event) {
-	if i64(e.param(0)) < 0 || e.FD == nil || e.Thread == nil {
+	if i64(e.param(0)) < 0 {
+		if e.FD != nil {
+			e.FD.Flags &^= fdCloseInProgress
+		}
+		return
+	}
+	if e.FD == nil || e.Thread == nil {
 		return
 	}
 	s.fdsToRemove = append(s.fdsToRemove, e.Thread.LastEventFD)

@@ -38,7 +38,18 @@ const (
 	FDSocketPipe  = 1 << 5
 	FDSockFailed  = 1 << 6
 	FDConnPending = 1 << 7
+
+	// An fd whose close has entered and not exited, and the fd that took its
+	// number meanwhile (libsinsp's FLAGS_CLOSE_IN_PROGRESS and
+	// FLAGS_CLOSE_CANCELED).
+	fdCloseInProgress = 1 << 8
+	fdCloseCanceled   = 1 << 9
 )
+
+// canceledFD is where the table keeps an fd whose number was taken while
+// its close was in progress, until the close exits (libsinsp's
+// CANCELED_FD_NUMBER): it counts as an open fd meanwhile.
+const canceledFD = math.MaxInt64
 
 // FD is an open file descriptor.
 type FD struct {
@@ -317,6 +328,15 @@ func (t *Thread) addFD(n int64, f *FD) *FD {
 	}
 	// As libsinsp's add_fd, this makes n the thread's last event fd.
 	t.LastEventFD = n
+	if old := tab.m[n]; old != nil && old.Flags&fdCloseInProgress != 0 {
+		// Another thread of the process is closing fd n: the new fd is
+		// marked, so that the close's exit leaves it, and the old one is
+		// kept aside. As libsinsp, this marks f itself (for a dup, the fd
+		// duplicated).
+		f.Flags = f.Flags&^fdCloseInProgress | fdCloseCanceled
+		c := *old
+		tab.m[canceledFD] = &c
+	}
 	return tab.add(n, f)
 }
 
