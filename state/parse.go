@@ -125,8 +125,12 @@ func (s *State) ProcessFiltered(e *Event, keep func(*Event) bool) bool {
 	if s.FirstEventTS == 0 && e.Type != event.ContainerJsonE && e.Type != event.ContainerJsonV2E {
 		s.FirstEventTS = e.Ts
 	}
+	prev := s.LastEventTS
 	s.LastEventTS = e.Ts
 	s.applyRemovals()
+	if s.alive != nil && prev != 0 {
+		s.maybePurge(prev)
+	}
 	e.Thread, e.FD, e.ErrorCode, e.Container, e.FDNameChanged, e.FilteredOut = nil, nil, 0, nil, false, false
 	// As in libsinsp, the event is parsed whatever reset found.
 	s.reset(e)
@@ -234,6 +238,7 @@ func (s *State) reset(e *Event) bool {
 	if t == nil {
 		return false
 	}
+	t.lastAccess = e.Ts
 	if create {
 		t.Flags |= CloneActive
 	}

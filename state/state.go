@@ -269,6 +269,7 @@ type Thread struct {
 	LastEventType uint16
 	LastEventFD   int64 // starts at 0, as in libsinsp
 	LastEnterTS   uint64
+	lastAccess    uint64 // time of the last event of the thread (for the live look-over)
 	Latency       uint64
 	enter         savedEvent // parameters of the last enter event, when needed by its exit
 	enterValid    bool
@@ -397,6 +398,10 @@ type State struct {
 	FirstEventTS uint64
 	LastEventTS  uint64
 	NumEvents    uint64
+
+	// The look-over of a live capture's table (purge.go): nil when off.
+	alive     func(pid, tid int64, comm string) bool
+	nextPurge uint64
 }
 
 // New returns an empty state.

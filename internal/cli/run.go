@@ -13,6 +13,7 @@ import (
 	"github.com/syscope/syscope/field"
 	"github.com/syscope/syscope/filter"
 	"github.com/syscope/syscope/format"
+	"github.com/syscope/syscope/procfs"
 	"github.com/syscope/syscope/scap"
 	"github.com/syscope/syscope/state"
 )
@@ -156,6 +157,10 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 	}
 	var prog *progress
 	r, isFile := src.(*scap.Reader)
+	if !isFile {
+		// Live: threads whose exit was never seen go, as in sysdig.
+		st.PurgeThreads(func(pid, tid int64, comm string) bool { return procfs.ThreadAlive("/proc", pid, tid, comm) })
+	}
 	if isFile {
 		r.OnMetadata = st.LoadMetadata
 		if prog, err = newProgress(o, r, stderr); err != nil {
