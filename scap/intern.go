@@ -52,26 +52,8 @@ func (in *interner) list(b []byte) []string {
 	if l, ok := in.lists[string(b)]; ok {
 		return l
 	}
-	n := 0
-	for i, c := range b {
-		if c == 0 || i == len(b)-1 {
-			n++
-		}
-	}
-	l := make([]string, 0, n)
-	key := b
-	for len(b) > 0 {
-		i := 0
-		for i < len(b) && b[i] != 0 {
-			i++
-		}
-		l = append(l, in.str(b[:i]))
-		if i == len(b) {
-			break
-		}
-		b = b[i+1:]
-	}
-	in.room(len(key))
-	in.lists[string(key)] = l[:len(l):len(l)]
-	return l[:len(l):len(l)]
+	l := splitNul(b, in.str)
+	in.room(len(b))
+	in.lists[string(b)] = l
+	return l
 }

@@ -749,7 +749,7 @@ func (d *decoder) list(what string, max int) []string {
 	if d.in != nil {
 		return d.in.list(d.bytes(n))
 	}
-	return splitNul(d.bytes(n))
+	return splitNul(d.bytes(n), newString)
 }
 
 // cstr converts bytes to a string, stopping at the first NUL.
@@ -760,22 +760,31 @@ func cstr(b []byte) string {
 	return string(b)
 }
 
-func splitNul(b []byte) []string {
+// splitNul splits a run of NUL-terminated strings (the last may lack its
+// NUL), making each string with str. The list's capacity is its length.
+func splitNul(b []byte, str func([]byte) string) []string {
 	if len(b) == 0 {
 		return nil
 	}
-	var out []string
+	n := bytes.Count(b, []byte{0})
+	if b[len(b)-1] != 0 {
+		n++
+	}
+	out := make([]string, 0, n)
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, 0)
 		if i < 0 {
-			out = append(out, string(b))
+			out = append(out, str(b))
 			break
 		}
-		out = append(out, string(b[:i]))
+		out = append(out, str(b[:i]))
 		b = b[i+1:]
 	}
 	return out
 }
+
+// newString is string(b), for splitNul.
+func newString(b []byte) string { return string(b) }
 
 const (
 	maxPath    = 1024
