@@ -27,20 +27,12 @@
 # then the chisels -c topprocs_cpu and -c echo_fds (syscope's built-in Go
 # chisels, sysdig's Lua ones). VARIANTS=chisels runs only the chisels.
 set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-GO="${GO:-go}"
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 RUNS="${RUNS:-10}"
 WARMUP="${WARMUP:-1}"
 
-CAPDIR="${SYSCOPE_CAPTURES:-$ROOT/../shared/captures}"
-CAPTURE="${1:-$CAPDIR/sysdig_inspect_502Error.scap}"
-if [ ! -f "$CAPTURE" ]; then
-	echo "compare.sh: capture not found: $CAPTURE" >&2
-	echo "usage: $0 [CAPTURE.scap]" >&2
-	exit 1
-fi
-CAPTURE="$(cd "$(dirname "$CAPTURE")" && pwd)/$(basename "$CAPTURE")"
+CAPTURE=$(capture_path compare.sh "${1:-}") || exit 1
 COPIES="${COPIES:-20}"
 
 SYSDIG="$(command -v sysdig || true)"

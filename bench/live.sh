@@ -15,35 +15,24 @@
 #
 #   ROUNDS=5 N=2000000 bash bench/live.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$ROOT"
 ROUNDS=${ROUNDS:-5}
 N=${N:-2000000}
 W=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$W"' EXIT
 
 [ "$(id -u)" = 0 ] || { echo "bench/live.sh: run as root (live capture needs it)"; exit 1; }
-go build -o "$W/syscope" ./cmd/syscope
-go build -o "$W/loop" ./bench/loop
-go build -o "$W/httpd" ./bench/httpd
+"$GO" build -o "$W/syscope" ./cmd/syscope
+"$GO" build -o "$W/loop" ./bench/loop
+"$GO" build -o "$W/httpd" ./bench/httpd
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-# start_capture FILE ARGS...: start syscope -w FILE and wait until it captures.
-start_capture() {
-	local file=$1
-	shift
-	"$W/syscope" -w "$file" "$@" 2>"$W/syscope.err" &
-	CAP=$!
-	for _ in $(seq 300); do
-		grep -q "capturing to" "$W/syscope.err" 2>/dev/null && return
-		sleep 0.05
-	done
-	echo "syscope did not start:"; cat "$W/syscope.err"; exit 1
-}
-stop_capture() {
-	kill -INT "$CAP"
-	wait "$CAP" || true
-}
+# The capture helpers (common.sh) run this build and keep its stderr here.
+SYSCOPE="$W/syscope"
+CAPTURE_ERR="$W/syscope.err"
 
 echo "== 1. per-syscall cost, $N calls, $ROUNDS interleaved rounds"
 for c in un hk tr; do : > "$W/$c.getppid"; : > "$W/$c.write"; done

@@ -14,16 +14,10 @@
 # measures it (LIVE=0 leaves it out). The merged profile holds function
 # names and sample counts only, nothing of the captures.
 set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-GO="${GO:-go}"
-CAPDIR="${SYSCOPE_CAPTURES:-$ROOT/../shared/captures}"
-CAPTURE="${1:-$CAPDIR/sysdig_inspect_502Error.scap}"
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+CAPTURE=$(capture_path pgo.sh "${1:-}") || exit 1
 COPIES="${COPIES:-100}"
-if [ ! -f "$CAPTURE" ]; then
-	echo "pgo.sh: capture not found: $CAPTURE" >&2
-	exit 1
-fi
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
@@ -52,15 +46,10 @@ if [ "${LIVE:-1}" = 1 ] && [ "$(id -u)" = 0 ] && command -v wrk >/dev/null; then
 	"$TMP/httpd" -addr 127.0.0.1:18081 &
 	HTTPD=$!
 	n=$((n + 1))
-	SYSCOPE_CPUPROFILE="$TMP/p$n.prof" "$TMP/syscope" -w "$TMP/live.scap" 2>"$TMP/live.err" &
-	CAP=$!
-	for _ in $(seq 300); do
-		grep -q "capturing to" "$TMP/live.err" 2>/dev/null && break
-		sleep 0.05
-	done
+	SYSCOPE="$TMP/syscope" CAPTURE_ERR="$TMP/live.err"
+	SYSCOPE_CPUPROFILE="$TMP/p$n.prof" start_capture "$TMP/live.scap"
 	wrk -t2 -c20 -d5s http://127.0.0.1:18081/ >/dev/null
-	kill -INT "$CAP"
-	wait "$CAP" || true
+	stop_capture
 	kill "$HTTPD"
 	wait "$HTTPD" 2>/dev/null || true
 fi
