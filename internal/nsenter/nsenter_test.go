@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -83,9 +84,22 @@ func TestRunJoinsNamespaces(t *testing.T) {
 			}
 		})
 	}
-	// This process's own namespaces did not change.
-	if nsID(t, os.Getpid(), Net) == nsID(t, pid, Net) {
-		t.Error("the test process ended up in the target's network namespace")
+	// No thread that runs goroutines joined the target's namespaces. (The
+	// process's main thread may have: when the joining goroutine ran on it,
+	// Go keeps that thread, locked and idle, instead of ending it, so
+	// /proc/PID/ns of the process is not the thing to look at.)
+	target := nsID(t, pid, Net)
+	for i := 0; i < 64; i++ {
+		ch := make(chan string)
+		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			s, _ := os.Readlink("/proc/thread-self/ns/net")
+			ch <- s
+		}()
+		if got := <-ch; got == "" || got == target {
+			t.Fatalf("a goroutine's thread is in network namespace %q (the target's: %q)", got, target)
+		}
 	}
 }
 
