@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,12 +21,14 @@ import (
 
 // Options configure a capture. The zero value captures everything with a snaplen of 80.
 type Options struct {
-	Snaplen  int      // bytes of I/O buffers to copy (sysdig's -s); 0 means 80
-	Pid      int      // only this process (thread group), if not 0
-	Comm     string   // only threads with this command name, if not empty
-	Cgroups  []string // only tasks under these cgroup v2 directories, if any
-	Switch   bool     // also capture context switches
-	RingSize int      // ring buffer bytes (a power of two); 0 means 16 MiB
+	Snaplen int      // bytes of I/O buffers to copy (sysdig's -s); 0 means 80
+	Pid     int      // only this process (thread group), if not 0
+	Comm    string   // only threads with this command name, if not empty
+	Cgroups []string // only tasks under these cgroup v2 directories, if any
+	Switch  bool     // also capture context switches
+	// RingSize is the size of each CPU's ring buffer in bytes (a power of
+	// two, a multiple of the page size); 0 means 8 MiB, sysdig's default.
+	RingSize int
 	// WakeupEvents is how many records a CPU produces between wake-ups of the
 	// reader (a power of two); 0 means 8192. The reader also polls every 10 ms.
 	WakeupEvents int
@@ -41,7 +44,7 @@ type Stats struct {
 type Probe struct {
 	objs  probeObjects
 	links []link.Link
-	rd    *ring
+	rd    *rings
 	conv  *converter
 	cgfds []*os.File
 	stop  atomic.Bool
@@ -78,7 +81,10 @@ func Open(o Options) (*Probe, error) {
 		return nil, fmt.Errorf("snaplen %d is too large: at most %d bytes", o.Snaplen, maxSnaplen)
 	}
 	if o.RingSize == 0 {
-		o.RingSize = 16 << 20
+		o.RingSize = 8 << 20
+	}
+	if o.RingSize < os.Getpagesize() || o.RingSize&(o.RingSize-1) != 0 {
+		return nil, fmt.Errorf("ring buffer size %d is not a power of two of at least a page", o.RingSize)
 	}
 	if o.WakeupEvents == 0 {
 		o.WakeupEvents = 8192
@@ -115,12 +121,13 @@ func Open(o Options) (*Probe, error) {
 	if len(o.Cgroups) > 16 {
 		return nil, fmt.Errorf("at most 16 cgroups can be captured at once, got %d", len(o.Cgroups))
 	}
-	spec.Maps["events"].MaxEntries = uint32(o.RingSize)
-	ncpu, err := possibleCPUs()
+	ncpu, online, err := captureCPUs()
 	if err != nil {
 		return nil, err
 	}
 	spec.Maps["scratch"].MaxEntries = uint32(ncpu)
+	spec.Maps["rings"].MaxEntries = uint32(ncpu)
+	spec.Maps["rings"].InnerMap.MaxEntries = uint32(o.RingSize)
 	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
@@ -132,6 +139,10 @@ func Open(o Options) (*Probe, error) {
 		return nil, fmt.Errorf("%w: loading the probe: %v", ErrNotSupported, err)
 	}
 	if err := p.configure(o); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if p.rd, err = p.makeRings(spec.Maps["rings"].InnerMap, online); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -148,11 +159,34 @@ func Open(o Options) (*Probe, error) {
 		}
 		p.links = append(p.links, l)
 	}
-	if p.rd, err = newRing(p.objs.Events.FD(), int(p.objs.Events.MaxEntries())); err != nil {
-		p.Close()
-		return nil, fmt.Errorf("opening the ring buffer: %w", err)
-	}
 	return p, nil
+}
+
+// makeRings creates the ring buffer of each online CPU, puts it in the
+// probe's array of rings and maps it.
+func (p *Probe) makeRings(spec *ebpf.MapSpec, cpus []int) (*rings, error) {
+	rs := &rings{epfd: -1}
+	var err error
+	if rs.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
+		return nil, fmt.Errorf("epoll_create1: %w", err)
+	}
+	for _, cpu := range cpus {
+		m, err := ebpf.NewMap(spec)
+		if err != nil {
+			rs.close()
+			return nil, fmt.Errorf("creating the ring buffer of CPU %d (%d bytes): %w", cpu, spec.MaxEntries, err)
+		}
+		if err := p.objs.Rings.Put(uint32(cpu), m); err != nil {
+			m.Close()
+			rs.close()
+			return nil, fmt.Errorf("installing the ring buffer of CPU %d: %w", cpu, err)
+		}
+		if err := rs.add(m); err != nil {
+			rs.close()
+			return nil, fmt.Errorf("opening the ring buffer of CPU %d: %w", cpu, err)
+		}
+	}
+	return rs, nil
 }
 
 // configure fills the per-syscall table and the cgroup filter.
@@ -268,28 +302,63 @@ func bootOffset() uint64 {
 	return uint64(off)
 }
 
-func possibleCPUs() (int, error) {
-	b, err := os.ReadFile("/sys/devices/system/cpu/possible")
+// cpuList reads a CPU list file of sysfs (/sys/devices/system/cpu/possible,
+// online), e.g. "0-3,8,10-11", and returns the CPUs it names.
+func cpuList(path string) ([]int, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return runtime.NumCPU(), nil
+		return nil, err
 	}
-	// e.g. "0-3" or "0"
-	s := strings.TrimSpace(string(b))
-	n := 0
-	for _, part := range strings.Split(s, ",") {
-		var lo, hi int
-		if _, err := fmt.Sscanf(part, "%d-%d", &lo, &hi); err == nil {
-			if hi+1 > n {
-				n = hi + 1
+	cpus, err := parseCPUList(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cpus, nil
+}
+
+func parseCPUList(s string) ([]int, error) {
+	var cpus []int
+	for part := range strings.SplitSeq(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil || a < 0 {
+			return nil, fmt.Errorf("bad CPU list %q", s)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a || b-a > 1<<16 {
+				return nil, fmt.Errorf("bad CPU list %q", s)
 			}
-		} else if _, err := fmt.Sscanf(part, "%d", &lo); err == nil && lo+1 > n {
-			n = lo + 1
+		}
+		for c := a; c <= b; c++ {
+			cpus = append(cpus, c)
 		}
 	}
-	if n == 0 {
-		return 0, fmt.Errorf("cannot parse /sys/devices/system/cpu/possible: %q", s)
+	return cpus, nil
+}
+
+// captureCPUs returns the number of possible CPUs (the size of the per-CPU
+// maps) and the CPUs online now (those that get a ring buffer).
+func captureCPUs() (possible int, online []int, err error) {
+	all, err := cpuList("/sys/devices/system/cpu/possible")
+	if err != nil {
+		n := runtime.NumCPU()
+		online = make([]int, n)
+		for i := range online {
+			online[i] = i
+		}
+		return n, online, nil
 	}
-	return n, nil
+	possible = all[len(all)-1] + 1
+	if online, err = cpuList("/sys/devices/system/cpu/online"); err != nil {
+		online = all
+	}
+	for _, c := range online {
+		if c >= possible {
+			return 0, nil, fmt.Errorf("online CPU %d is not among the %d possible ones", c, possible)
+		}
+	}
+	return possible, online, nil
 }
 
 func lastLines(s string, n int) string {

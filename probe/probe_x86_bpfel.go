@@ -146,7 +146,7 @@ type probeVminfo struct {
 const (
 	probeMapCgroups           = "cgroups"
 	probeMapCounters          = "counters"
-	probeMapEvents            = "events"
+	probeMapRings             = "rings"
 	probeMapScratch           = "scratch"
 	probeMapSysconfs          = "sysconfs"
 	probeProgSchedProcessExit = "sched_process_exit"
@@ -223,7 +223,7 @@ type probeProgramSpecs struct {
 type probeMapSpecs struct {
 	Cgroups  *ebpf.MapSpec `ebpf:"cgroups"`
 	Counters *ebpf.MapSpec `ebpf:"counters"`
-	Events   *ebpf.MapSpec `ebpf:"events"`
+	Rings    *ebpf.MapSpec `ebpf:"rings"`
 	Scratch  *ebpf.MapSpec `ebpf:"scratch"`
 	Sysconfs *ebpf.MapSpec `ebpf:"sysconfs"`
 }
@@ -268,7 +268,7 @@ func (o *probeObjects) Close() error {
 type probeMaps struct {
 	Cgroups  *ebpf.Map `ebpf:"cgroups"`
 	Counters *ebpf.Map `ebpf:"counters"`
-	Events   *ebpf.Map `ebpf:"events"`
+	Rings    *ebpf.Map `ebpf:"rings"`
 	Scratch  *ebpf.Map `ebpf:"scratch"`
 	Sysconfs *ebpf.Map `ebpf:"sysconfs"`
 }
@@ -277,7 +277,7 @@ func (m *probeMaps) Close() error {
 	return _ProbeClose(
 		m.Cgroups,
 		m.Counters,
-		m.Events,
+		m.Rings,
 		m.Scratch,
 		m.Sysconfs,
 	)

@@ -176,10 +176,23 @@ volatile const __u32 ncgroups = 0;
 volatile const __u64 wakeup_events = 1024; /* a power of two */
 volatile const char only_comm[16] = {};
 
-struct {
+/* One ring buffer per CPU, each CPU writing only its own: with a ring shared by
+ * all CPUs, the producers take turns at its lock and its producer position,
+ * and write records side by side in the same cache lines. On this 2-CPU VM a
+ * program's run took 140 ns with one CPU producing and 260 to 310 ns with both
+ * (bpf_stats), and an HTTP server under load runs on both. User space creates
+ * the rings of the online CPUs and merges them by timestamp (ring.go). */
+struct ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20);
-} events SEC(".maps");
+	__uint(max_entries, 8 << 20);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* set to the number of possible CPUs */
+	__type(key, __u32);
+	__array(values, struct ring);
+} rings SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -294,9 +307,19 @@ static __always_inline __u64 wake_flag(void)
 	return BPF_RB_NO_WAKEUP;
 }
 
+/* This CPU's ring buffer, or NULL for a CPU that was offline at start. */
+static __always_inline void *cpu_ring(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&rings, &cpu);
+}
+
 static __always_inline void output(void *data, __u64 len)
 {
-	if (bpf_ringbuf_output(&events, data, len, wake_flag()))
+	void *rb = cpu_ring();
+
+	if (!rb || bpf_ringbuf_output(rb, data, len, wake_flag()))
 		count(1);
 }
 
@@ -858,8 +881,14 @@ static __always_inline void hdr_init(struct rec_hdr *h, __u64 pid_tgid, __u8 kin
 static __always_inline void emit_header(struct pt_regs *regs, __u64 pid_tgid, __u8 kind, __u16 id, long ret,
 					const bool with_args)
 {
-	struct rec_hdr *hr = bpf_ringbuf_reserve(&events, with_args ? sizeof(*hr) : REC_SHORT_LEN, 0);
+	void *rb = cpu_ring();
+	struct rec_hdr *hr;
 
+	if (!rb) {
+		count(1);
+		return;
+	}
+	hr = bpf_ringbuf_reserve(rb, with_args ? sizeof(*hr) : REC_SHORT_LEN, 0);
 	if (!hr) {
 		count(1);
 		return;
@@ -881,9 +910,15 @@ static __always_inline void emit_header(struct pt_regs *regs, __u64 pid_tgid, __
 static __always_inline bool emit_buf(struct pt_regs *regs, __u64 pid_tgid, __u8 kind, __u16 id, long ret,
 				     const void *src, __u64 len, const __u64 cap)
 {
-	struct rec_hdr *hr = bpf_ringbuf_reserve(&events, sizeof(*hr) + 4 + cap, 0);
+	void *rb = cpu_ring();
+	struct rec_hdr *hr;
 	__u8 *item;
 
+	if (!rb) {
+		count(1);
+		return true;
+	}
+	hr = bpf_ringbuf_reserve(rb, sizeof(*hr) + 4 + cap, 0);
 	if (!hr) {
 		count(1);
 		return true;

@@ -213,6 +213,8 @@ func TestLiveWorkload(t *testing.T) {
 		}
 	}
 
+	checkThreadOrder(t, livetest.Run(t, bin, "-r", file, "-p", "%thread.tid %evt.rawtime %evt.cpu"))
+
 	if _, err := exec.LookPath("sysdig"); err != nil {
 		t.Skip("sysdig is not installed: the comparison with sysdig 0.29.3 is skipped")
 	}
@@ -222,4 +224,38 @@ func TestLiveWorkload(t *testing.T) {
 		t.Errorf("sysdig and syscope print different lines for the live capture:\n%s", livetest.FirstDiffs(ours, theirs, 5))
 	}
 	t.Logf("%d lines, identical under sysdig and syscope", strings.Count(ours, "\n"))
+}
+
+// checkThreadOrder checks that each thread's events come in the order they
+// happened, whichever CPUs ran them: each CPU has its own ring buffer, and a
+// thread that moves between CPUs has its events in several. The lines are
+// "tid rawtime cpu".
+func checkThreadOrder(t *testing.T, out string) {
+	t.Helper()
+	last := map[string]uint64{}
+	cpus := map[string]bool{}
+	n, bad := 0, 0
+	for line := range strings.Lines(out) {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		ts, err := strconv.ParseUint(f[1], 10, 64)
+		if err != nil {
+			t.Fatalf("bad timestamp in %q", line)
+		}
+		n++
+		cpus[f[2]] = true
+		if prev, ok := last[f[0]]; ok && ts < prev {
+			if bad++; bad <= 5 {
+				t.Errorf("thread %s: an event at %d after one at %d", f[0], ts, prev)
+			}
+		}
+		last[f[0]] = ts
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d events come before an earlier event of their thread", bad, n)
+		return
+	}
+	t.Logf("%d events of %d threads on %d CPUs, each thread's in order", n, len(last), len(cpus))
 }
