@@ -341,7 +341,34 @@ func (w *Writer) WriteEvent(ev *Event) error {
 		lensz = 4
 	}
 	evlen := eventHeaderLen + lensz*ev.NParams + len(ev.Data)
-	b := w.buf[:0]
+	flagsLen := 0
+	if ev.Flags != 0 {
+		flagsLen = 4
+	}
+	body := 2 + flagsLen + evlen
+	pad := (4 - body%4) % 4
+	total := blockHeaderLen + body + pad + 4
+	large := w.Large || ev.Large || body+12 > maxEventBlock
+	var typ uint32
+	switch {
+	case ev.Flags != 0 && large:
+		typ = BlockEVFV2Large
+	case ev.Flags != 0:
+		typ = BlockEVFV2
+	case large:
+		typ = BlockEVV2Large
+	default:
+		typ = BlockEVV2
+	}
+	// The whole block is built where bufio would copy it to, when it fits:
+	// one Write per event rather than one per piece.
+	b := w.bw.AvailableBuffer()
+	own := cap(b) < total
+	if own {
+		b = w.buf[:0]
+	}
+	b = le.AppendUint32(b, typ)
+	b = le.AppendUint32(b, uint32(total))
 	b = le.AppendUint16(b, ev.CPU)
 	if ev.Flags != 0 {
 		b = le.AppendUint32(b, ev.Flags)
@@ -359,29 +386,25 @@ func (w *Writer) WriteEvent(ev *Event) error {
 		}
 	}
 	b = append(b, ev.Data...)
-	w.buf = b
-	large := w.Large || ev.Large || len(b)+12 > maxEventBlock
-	var typ uint32
-	switch {
-	case ev.Flags != 0 && large:
-		typ = BlockEVFV2Large
-	case ev.Flags != 0:
-		typ = BlockEVFV2
-	case large:
-		typ = BlockEVV2Large
-	default:
-		typ = BlockEVV2
+	b = append(b, 0, 0, 0)[:len(b)+pad]
+	b = le.AppendUint32(b, uint32(total))
+	if own {
+		w.buf = b[:0] // perhaps grown: keep it for the next event
 	}
-	w.block(typ, b)
+	w.write(b)
 	// libscap's gzwrite calls: header, cpu, flags, event, padding, trailer.
-	w.z.write(blockHeaderLen)
-	w.z.write(2)
-	if ev.Flags != 0 {
+	// Writes smaller than zlib's buffer fill it in turn whether they come
+	// one by one or as one.
+	if evlen < zlibWriteBuf {
+		w.z.write(int64(total))
+	} else {
+		w.z.write(blockHeaderLen)
+		w.z.write(2)
+		w.z.write(int64(flagsLen))
+		w.z.write(int64(evlen))
+		w.z.write(int64(pad))
 		w.z.write(4)
 	}
-	w.z.write(int64(evlen))
-	w.z.write(int64((4 - (2+evlen)%4) % 4))
-	w.z.write(4)
 	return w.err
 }
 

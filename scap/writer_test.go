@@ -188,3 +188,22 @@ func TestWriteEventAllocs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWriteEvent writes events of the sizes a live capture makes most
+// (a syscall exit with a return value, a write with an 80-byte buffer).
+func BenchmarkWriteEvent(b *testing.B) {
+	w, err := NewWriter(io.Discard, false, &Metadata{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	small := Event{Ts: 1, Tid: 2, Type: event.SyscallGetcwdX, NParams: 1, Lens: []uint32{8}, Offs: []uint32{0}, Data: make([]byte, 8)}
+	write := Event{Ts: 1, Tid: 2, Type: event.SyscallWriteX, NParams: 2, Lens: []uint32{8, 80}, Offs: []uint32{0, 8}, Data: make([]byte, 88)}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i&1 == 0 {
+			w.WriteEvent(&small)
+		} else {
+			w.WriteEvent(&write)
+		}
+	}
+}
