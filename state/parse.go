@@ -111,6 +111,19 @@ func (s *savedEvent) param(i int) []byte {
 // the event's effect on threads and fds. Call it for every event, in order.
 func (s *State) Process(e *Event) { s.ProcessFiltered(e, nil) }
 
+// Skip numbers e and notes its time as ProcessFiltered does, without
+// parsing it: for a consumer that reads nothing of the state, such as a live
+// capture written to a file as it comes. The state no longer follows the
+// capture once an event is skipped.
+func (s *State) Skip(e *Event) {
+	s.NumEvents++
+	e.Num = s.NumEvents
+	if s.FirstEventTS == 0 && e.Type != event.ContainerJsonE && e.Type != event.ContainerJsonV2E {
+		s.FirstEventTS = e.Ts
+	}
+	s.LastEventTS = e.Ts
+}
+
 // ProcessFiltered is Process with a filter (nil: none), applied where libsinsp
 // applies a capture filter: events that change the state (EF_MODIFIES_STATE)
 // are parsed and then filtered; the others are filtered first and, when

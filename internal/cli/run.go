@@ -229,6 +229,11 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 		chErr = cs.init(st, ctx, out, flt)
 		keep = cs.keep()
 	}
+	// A live capture written to a file, with nothing printed, filtered,
+	// handed to a chisel or split into files (which take the state's tables),
+	// reads nothing of the state: its events go to the file unparsed, which
+	// spares the reader a fifth of its work.
+	stateless := !isFile && dump != nil && quiet && keep == nil && display == nil && cs == nil && !dump.cycling
 	cpuStart := cpuSeconds()
 	for chErr == nil {
 		if o.NumEvents >= 0 && n == o.NumEvents {
@@ -270,7 +275,13 @@ func run(o *Options, flt *filter.Filter, stdout, stderr io.Writer) error {
 			}
 		}
 		// Events written with -F for the state only are parsed and not shown.
-		kept := st.ProcessFiltered(&ev, keep) && ev.Flags&scap.FlagStateOnly == 0
+		var kept bool
+		if stateless {
+			st.Skip(&ev)
+			kept = true
+		} else {
+			kept = st.ProcessFiltered(&ev, keep) && ev.Flags&scap.FlagStateOnly == 0
+		}
 		if err := dump.event(&ev, kept); err != nil {
 			return err
 		}
