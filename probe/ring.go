@@ -43,10 +43,12 @@ type ring struct {
 // Each ring is in timestamp order by itself (a CPU writes its records one
 // after the other), so the next record is the earliest of the rings' first
 // records. The producers' positions are read all at once, when every ring
-// has been read up to the position last seen: a record written since then
-// was stamped after every record still to be handed out from that snapshot,
-// so merging the snapshot keeps the order, and a ring's producer page is read
-// once per batch rather than once per record.
+// has been read up to the position last seen: a record reserved since then
+// was stamped after every record still to be handed out from that snapshot
+// (bar one being built while the positions are read: a record built in the
+// scratch buffer is stamped before it is reserved), so merging the snapshot
+// keeps the order, and a ring's producer page is read once per batch rather
+// than once per record.
 //
 // When it has caught up, the reader naps (ringNap) before it looks again,
 // and waits on epoll only after ringNaps naps found nothing. Following the
