@@ -233,7 +233,8 @@ struct {
 } scratch SEC(".maps");
 
 /* Counters per CPU: 0 records produced (also paces wake-ups), 1 records dropped
- * because the ring buffer was full. */
+ * because the CPU's ring buffer was full (or the CPU has none: it came online
+ * after the capture started). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 2);
