@@ -133,13 +133,8 @@ func (s *State) Skip(e *Event) {
 // exists. keep is called with the thread and fd already resolved. It reports
 // whether e passed.
 func (s *State) ProcessFiltered(e *Event, keep func(*Event) bool) bool {
-	s.NumEvents++
-	e.Num = s.NumEvents
-	if s.FirstEventTS == 0 && e.Type != event.ContainerJsonE && e.Type != event.ContainerJsonV2E {
-		s.FirstEventTS = e.Ts
-	}
 	prev := s.LastEventTS
-	s.LastEventTS = e.Ts
+	s.Skip(e) // numbered and timed; parsed below
 	s.applyRemovals()
 	if s.alive != nil && prev != 0 {
 		s.maybePurge(prev)
