@@ -19,6 +19,7 @@ const (
 	kindProcExit = 2
 	kindSignal   = 3
 	kindSwitch   = 4
+	kindSkip     = 255 // not an event (ring.go skips it)
 )
 
 // Offsets in struct rec_hdr, from the generated Go type. A record without
@@ -27,6 +28,7 @@ const (
 	recTs       = int(unsafe.Offsetof(probeRecHdr{}.Ts))
 	recRet      = int(unsafe.Offsetof(probeRecHdr{}.Ret))
 	recTid      = int(unsafe.Offsetof(probeRecHdr{}.Tid))
+	recLen      = int(unsafe.Offsetof(probeRecHdr{}.Len))
 	recNr       = int(unsafe.Offsetof(probeRecHdr{}.Nr))
 	recCPU      = int(unsafe.Offsetof(probeRecHdr{}.Cpu))
 	recKind     = int(unsafe.Offsetof(probeRecHdr{}.Kind))

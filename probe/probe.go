@@ -29,9 +29,6 @@ type Options struct {
 	// RingSize is the size of each CPU's ring buffer in bytes (a power of
 	// two, a multiple of the page size); 0 means 8 MiB, sysdig's default.
 	RingSize int
-	// WakeupEvents is how many records a CPU produces between wake-ups of the
-	// reader (a power of two); 0 means 8192. The reader also polls every 10 ms.
-	WakeupEvents int
 }
 
 // Stats counts records seen by the kernel side.
@@ -51,8 +48,8 @@ type Probe struct {
 	recvd atomic.Uint64
 }
 
-// pollInterval bounds how long records can wait in the ring buffer: the kernel
-// side wakes the reader only every WakeupEvents records of a CPU.
+// pollInterval is how often Next, waiting for records, looks whether the
+// capture is stopping. The reader looks for records every 1 to 5 ms (ring.go).
 const pollInterval = 10 * time.Millisecond
 
 // ErrNotSupported wraps every reason the probe cannot run on this machine.
@@ -86,12 +83,6 @@ func Open(o Options) (*Probe, error) {
 	if o.RingSize < os.Getpagesize() || o.RingSize&(o.RingSize-1) != 0 {
 		return nil, fmt.Errorf("ring buffer size %d is not a power of two of at least a page", o.RingSize)
 	}
-	if o.WakeupEvents == 0 {
-		o.WakeupEvents = 8192
-	}
-	if o.WakeupEvents&(o.WakeupEvents-1) != 0 {
-		return nil, fmt.Errorf("WakeupEvents must be a power of two, got %d", o.WakeupEvents)
-	}
 	// Harmless where memlock is not limited; needed on kernels before 5.11.
 	_ = rlimit.RemoveMemlock()
 
@@ -101,12 +92,12 @@ func Open(o Options) (*Probe, error) {
 	}
 	p := &Probe{}
 	vars := map[string]any{
-		"tracer_tgid":   uint32(os.Getpid()),
-		"only_tgid":     uint32(o.Pid),
-		"snaplen":       uint32(o.Snaplen),
-		"emit_switch":   boolU32(o.Switch),
-		"ncgroups":      uint32(len(o.Cgroups)),
-		"wakeup_events": uint64(o.WakeupEvents),
+		"tracer_tgid": uint32(os.Getpid()),
+		"only_tgid":   uint32(o.Pid),
+		"snaplen":     uint32(o.Snaplen),
+		"emit_switch": boolU32(o.Switch),
+		"ncgroups":    uint32(len(o.Cgroups)),
+		"ring_size":   uint64(o.RingSize),
 	}
 	if o.Comm != "" {
 		var comm [16]byte
@@ -127,7 +118,7 @@ func Open(o Options) (*Probe, error) {
 	}
 	spec.Maps["scratch"].MaxEntries = uint32(ncpu)
 	spec.Maps["rings"].MaxEntries = uint32(ncpu)
-	spec.Maps["rings"].InnerMap.MaxEntries = uint32(o.RingSize)
+	spec.Maps["rings"].InnerMap.ValueSize = uint32(ringValueSize(o.RingSize))
 	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
@@ -142,7 +133,7 @@ func Open(o Options) (*Probe, error) {
 		p.Close()
 		return nil, err
 	}
-	if p.rd, err = p.makeRings(spec.Maps["rings"].InnerMap, online); err != nil {
+	if p.rd, err = p.makeRings(spec.Maps["rings"].InnerMap, o.RingSize, online); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -162,26 +153,22 @@ func Open(o Options) (*Probe, error) {
 	return p, nil
 }
 
-// makeRings creates the ring buffer of each online CPU, puts it in the
-// probe's array of rings and maps it.
-func (p *Probe) makeRings(spec *ebpf.MapSpec, cpus []int) (*rings, error) {
-	rs := &rings{epfd: -1}
-	var err error
-	if rs.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
-		return nil, fmt.Errorf("epoll_create1: %w", err)
-	}
+// makeRings creates the ring of each online CPU (size bytes of records),
+// puts it in the probe's array of rings and maps it.
+func (p *Probe) makeRings(spec *ebpf.MapSpec, size int, cpus []int) (*rings, error) {
+	rs := newRings()
 	for _, cpu := range cpus {
 		m, err := ebpf.NewMap(spec)
 		if err != nil {
 			rs.close()
-			return nil, fmt.Errorf("creating the ring buffer of CPU %d (%d bytes): %w", cpu, spec.MaxEntries, err)
+			return nil, fmt.Errorf("creating the ring buffer of CPU %d (%d bytes): %w", cpu, spec.ValueSize, err)
 		}
 		if err := p.objs.Rings.Put(uint32(cpu), m); err != nil {
 			m.Close()
 			rs.close()
 			return nil, fmt.Errorf("installing the ring buffer of CPU %d: %w", cpu, err)
 		}
-		if err := rs.add(m); err != nil {
+		if err := rs.add(m, size); err != nil {
 			rs.close()
 			return nil, fmt.Errorf("opening the ring buffer of CPU %d: %w", cpu, err)
 		}
@@ -215,7 +202,7 @@ func (p *Probe) configure(o Options) error {
 func (p *Probe) Stats() (Stats, error) {
 	s := Stats{Emitted: p.recvd.Load()}
 	var per []uint64
-	if err := p.objs.Counters.Lookup(uint32(1), &per); err != nil {
+	if err := p.objs.Counters.Lookup(uint32(0), &per); err != nil {
 		return s, err
 	}
 	for _, v := range per {

@@ -158,6 +158,7 @@ const (
 	probeVarNcgroups          = "ncgroups"
 	probeVarOnlyComm          = "only_comm"
 	probeVarOnlyTgid          = "only_tgid"
+	probeVarRingSize          = "ring_size"
 	probeVarSnaplen           = "snaplen"
 	probeVarTracerTgid        = "tracer_tgid"
 	probeVarUnusedConf        = "unused_conf"
@@ -165,7 +166,6 @@ const (
 	probeVarUnusedRec         = "unused_rec"
 	probeVarUnusedSock        = "unused_sock"
 	probeVarUnusedTask        = "unused_task"
-	probeVarWakeupEvents      = "wakeup_events"
 )
 
 // loadProbe returns the embedded CollectionSpec for probe.
@@ -232,18 +232,18 @@ type probeMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probeVariableSpecs struct {
-	EmitSwitch   *ebpf.VariableSpec `ebpf:"emit_switch"`
-	Ncgroups     *ebpf.VariableSpec `ebpf:"ncgroups"`
-	OnlyComm     *ebpf.VariableSpec `ebpf:"only_comm"`
-	OnlyTgid     *ebpf.VariableSpec `ebpf:"only_tgid"`
-	Snaplen      *ebpf.VariableSpec `ebpf:"snaplen"`
-	TracerTgid   *ebpf.VariableSpec `ebpf:"tracer_tgid"`
-	UnusedConf   *ebpf.VariableSpec `ebpf:"unused_conf"`
-	UnusedFile   *ebpf.VariableSpec `ebpf:"unused_file"`
-	UnusedRec    *ebpf.VariableSpec `ebpf:"unused_rec"`
-	UnusedSock   *ebpf.VariableSpec `ebpf:"unused_sock"`
-	UnusedTask   *ebpf.VariableSpec `ebpf:"unused_task"`
-	WakeupEvents *ebpf.VariableSpec `ebpf:"wakeup_events"`
+	EmitSwitch *ebpf.VariableSpec `ebpf:"emit_switch"`
+	Ncgroups   *ebpf.VariableSpec `ebpf:"ncgroups"`
+	OnlyComm   *ebpf.VariableSpec `ebpf:"only_comm"`
+	OnlyTgid   *ebpf.VariableSpec `ebpf:"only_tgid"`
+	RingSize   *ebpf.VariableSpec `ebpf:"ring_size"`
+	Snaplen    *ebpf.VariableSpec `ebpf:"snaplen"`
+	TracerTgid *ebpf.VariableSpec `ebpf:"tracer_tgid"`
+	UnusedConf *ebpf.VariableSpec `ebpf:"unused_conf"`
+	UnusedFile *ebpf.VariableSpec `ebpf:"unused_file"`
+	UnusedRec  *ebpf.VariableSpec `ebpf:"unused_rec"`
+	UnusedSock *ebpf.VariableSpec `ebpf:"unused_sock"`
+	UnusedTask *ebpf.VariableSpec `ebpf:"unused_task"`
 }
 
 // probeObjects contains all objects after they have been loaded into the kernel.
@@ -287,18 +287,18 @@ func (m *probeMaps) Close() error {
 //
 // It can be passed to loadProbeObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probeVariables struct {
-	EmitSwitch   *ebpf.Variable `ebpf:"emit_switch"`
-	Ncgroups     *ebpf.Variable `ebpf:"ncgroups"`
-	OnlyComm     *ebpf.Variable `ebpf:"only_comm"`
-	OnlyTgid     *ebpf.Variable `ebpf:"only_tgid"`
-	Snaplen      *ebpf.Variable `ebpf:"snaplen"`
-	TracerTgid   *ebpf.Variable `ebpf:"tracer_tgid"`
-	UnusedConf   *ebpf.Variable `ebpf:"unused_conf"`
-	UnusedFile   *ebpf.Variable `ebpf:"unused_file"`
-	UnusedRec    *ebpf.Variable `ebpf:"unused_rec"`
-	UnusedSock   *ebpf.Variable `ebpf:"unused_sock"`
-	UnusedTask   *ebpf.Variable `ebpf:"unused_task"`
-	WakeupEvents *ebpf.Variable `ebpf:"wakeup_events"`
+	EmitSwitch *ebpf.Variable `ebpf:"emit_switch"`
+	Ncgroups   *ebpf.Variable `ebpf:"ncgroups"`
+	OnlyComm   *ebpf.Variable `ebpf:"only_comm"`
+	OnlyTgid   *ebpf.Variable `ebpf:"only_tgid"`
+	RingSize   *ebpf.Variable `ebpf:"ring_size"`
+	Snaplen    *ebpf.Variable `ebpf:"snaplen"`
+	TracerTgid *ebpf.Variable `ebpf:"tracer_tgid"`
+	UnusedConf *ebpf.Variable `ebpf:"unused_conf"`
+	UnusedFile *ebpf.Variable `ebpf:"unused_file"`
+	UnusedRec  *ebpf.Variable `ebpf:"unused_rec"`
+	UnusedSock *ebpf.Variable `ebpf:"unused_sock"`
+	UnusedTask *ebpf.Variable `ebpf:"unused_task"`
 }
 
 // probePrograms contains all programs after they have been loaded into the kernel.

@@ -14,50 +14,63 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ring reads one BPF ring buffer map straight from its mapping, without
-// copying records. Unlike a reader that stores its position after every
-// record, it reads the producer's position once per batch (when it has
-// caught up) and tells the kernel how far it has read once per batch too:
-// each store of the consumer position is a cache line the producing CPU
-// must fetch again on its next reservation, and on this 2-CPU VM that
-// miss cost the traced syscall more than writing its record did.
+// The layout of a CPU's ring, as in bpf/probe.bpf.c: a header page (the
+// consumer position in its first cache line, the producer's in its second),
+// then the ring's records, then room for a record that starts near the end.
+const (
+	ringHdr   = 4096
+	ringSlack = 1<<16 + 4096 // BUFSZ + a page
+	ringMark  = 8            // the mark before each record
+	markDone  = 1            // the mark of a complete record at pos is pos + markDone
+	markBusy  = 2            // and pos + markBusy while it is written
+)
+
+// ringValueSize is the size of the map value that holds a ring of size bytes.
+func ringValueSize(size int) int { return ringHdr + size + ringSlack }
+
+// ring reads one CPU's ring straight from its mapping, without copying
+// records. The producer knows nothing of the reader but the consumer
+// position, which the reader stores once per batch (when it has caught up)
+// or every ringPublish records: each store is a cache line the producing
+// CPU must fetch again on its next record. The reader finds records by
+// their marks, not by a producer position, so the producer never writes a
+// line the reader polls. It zeroes each record once read: a stale mark (or
+// bytes of an old record that look like one) must not pass for a new one.
 //
 // Each CPU writes its own ring (probe.bpf.c says why); rings merges them.
 type ring struct {
 	m       *ebpf.Map
-	cons    []byte // consumer page (read-write)
-	prod    []byte // producer page and the data pages, mapped twice (read-only)
-	consPos *uint64
-	prodPos *uint64
-	data    []byte // 2 × size: a record that wraps is contiguous
+	mem     []byte  // the map's value, mapped read-write
+	consPos *uint64 // the consumer position, which the producer reads
+	data    []byte  // the records: the ring and its slack
 	mask    uint64
 	pos     uint64 // consumer position: the start of the head record
-	seen    uint64 // producer position last read
 	unpub   int    // records consumed since the consumer position was stored
 	head    []byte // the record at pos, once looked at
-	headLen uint64 // its room in the ring, header and padding included
+	headLen uint64 // its room in the ring, mark and padding included
+	// lateRound is 1 + the round in which the head record was found later
+	// than the snapshot, or 0 (see rings.next).
+	lateRound uint64
 }
 
 // rings hands out the records of the per-CPU rings in timestamp order.
 //
 // Each ring is in timestamp order by itself (a CPU writes its records one
 // after the other), so the next record is the earliest of the rings' first
-// records. The producers' positions are read all at once, when every ring
-// has been read up to the position last seen: a record reserved since then
-// was stamped after every record still to be handed out from that snapshot
-// (bar one being built while the positions are read: a record built in the
-// scratch buffer is stamped before it is reserved), so merging the snapshot
-// keeps the order, and a ring's producer page is read once per batch rather
-// than once per record.
+// records. The merge works on snapshots: it notes the time (the monotonic
+// clock, the kernel's bpf_ktime_get_ns) and then hands out, in order, the
+// records not later than it. A record stamped before the snapshot is by
+// then reserved (marked busy, and waited for) or complete, bar one built in
+// the scratch buffer, which is stamped before it is reserved; records
+// reserved since carry later times. When no ring has a record left within
+// the snapshot, it takes another.
 //
 // When it has caught up, the reader naps (ringNap) before it looks again,
-// and waits on epoll only after ringNaps naps found nothing. Following the
-// producers closely costs them: every record line the reader has just read
-// must be taken back before the next record is written into it, and waiting
-// on epoll whenever the rings are empty makes the producers wake it
-// (irq_work, an interrupt on each CPU). On this VM a traced getppid took
-// 434 ns with the reader following closely and woken every 256 records,
-// ~365 ns with naps, and ~300 ns with naps and wake-ups every 8192 records.
+// and naps longer (ringIdleNap) after ringNaps naps found nothing. Following
+// the producers closely costs them: every record line the reader has just
+// read must be taken back before the next record is written into it. On
+// this VM a traced getppid took 434 ns with the reader following closely
+// (and woken every 256 records), ~365 ns with naps.
 //
 // A record is valid until the next call of next. Close must not run while
 // next does.
@@ -65,17 +78,15 @@ type rings struct {
 	rs  []*ring
 	cur *ring // the ring of the record last handed out
 	// limit is the earliest timestamp among the other rings' first records
-	// when cur's was chosen (MaxUint64 if they had none).
+	// when cur's was chosen, and at most the snapshot.
 	limit uint64
-	epfd  int
-	naps  int // naps in a row that found no record
-	evs   [4]unix.EpollEvent
+	snap  uint64 // the snapshot's time
+	round uint64 // snapshots taken
+	naps  int    // naps in a row that found no record
+	now   func() uint64
 }
 
 const (
-	ringHdrLen     = 8
-	ringBusyBit    = 1 << 31
-	ringDiscardBit = 1 << 30
 	// The consumer position is stored at least every ringPublish records, so
 	// that a reader that never catches up still frees room regularly.
 	ringPublish = 256
@@ -84,42 +95,54 @@ const (
 	// ring at the default snaplen.
 	ringNap  = time.Millisecond
 	ringNaps = 10
+	// An idle reader looks every 5 ms: at that rate, filling 8 MiB from
+	// idle takes over 40 ms.
+	ringIdleNap = 5 * time.Millisecond
 )
 
 var errRingTimeout = errors.New("ring buffer: no record before the timeout")
 
-// add maps the ring buffer m and adds it to the set; the set owns m from
-// then on, whatever the outcome.
-func (s *rings) add(m *ebpf.Map) error {
-	size := int(m.MaxEntries())
+func newRings() *rings { return &rings{now: monotonicNow} }
+
+// monotonicNow reads the clock of bpf_ktime_get_ns.
+func monotonicNow() uint64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
+		return math.MaxUint64
+	}
+	return uint64(ts.Nano())
+}
+
+// add maps the ring m (a one-value array holding a ring of size bytes) and
+// adds it to the set; the set owns m from then on, whatever the outcome.
+func (s *rings) add(m *ebpf.Map, size int) error {
+	r := &ring{m: m}
+	s.rs = append(s.rs, r)
 	if size <= 0 || size&(size-1) != 0 {
-		m.Close()
-		return fmt.Errorf("ring buffer size %d is not a power of two", size)
+		return fmt.Errorf("ring size %d is not a power of two", size)
+	}
+	if int(m.ValueSize()) != ringValueSize(size) {
+		return fmt.Errorf("ring map value of %d bytes for a ring of %d", m.ValueSize(), size)
 	}
 	page := os.Getpagesize()
-	r := &ring{m: m, mask: uint64(size - 1)}
-	s.rs = append(s.rs, r)
-	fd := m.FD()
-	var err error
-	if r.cons, err = unix.Mmap(fd, 0, page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED); err != nil {
-		return fmt.Errorf("mapping the ring buffer's consumer page: %w", err)
+	n := (ringValueSize(size) + page - 1) &^ (page - 1)
+	mem, err := unix.Mmap(m.FD(), 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("mapping the ring: %w", err)
 	}
-	if r.prod, err = unix.Mmap(fd, int64(page), page+2*size, unix.PROT_READ, unix.MAP_SHARED); err != nil {
-		return fmt.Errorf("mapping the ring buffer's data: %w", err)
-	}
-	r.consPos = (*uint64)(unsafe.Pointer(&r.cons[0]))
-	r.prodPos = (*uint64)(unsafe.Pointer(&r.prod[0]))
-	r.data = r.prod[page:]
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
-	if err := unix.EpollCtl(s.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		return fmt.Errorf("epoll_ctl on the ring buffer: %w", err)
-	}
-	r.pos = atomic.LoadUint64(r.consPos)
-	r.seen = r.pos
+	r.setMem(mem, size)
 	return nil
 }
 
-// publish tells the kernel the records before pos are read.
+func (r *ring) setMem(mem []byte, size int) {
+	r.mem = mem
+	r.consPos = (*uint64)(unsafe.Pointer(&mem[0]))
+	r.data = mem[ringHdr : ringHdr+size+ringSlack]
+	r.mask = uint64(size - 1)
+	r.pos = atomic.LoadUint64(r.consPos)
+}
+
+// publish tells the producer the records before pos are read.
 func (r *ring) publish() {
 	if r.unpub > 0 {
 		atomic.StoreUint64(r.consPos, r.pos)
@@ -127,50 +150,52 @@ func (r *ring) publish() {
 	}
 }
 
-// peek returns the first record of the ring up to the producer position last
-// seen, nil if there is none, and whether the producer is still writing it
-// (the record is then nil too).
+// peek returns the ring's first record, nil if there is none yet, and
+// whether the producer is still writing it (the record is then nil too).
 func (r *ring) peek() (rec []byte, busy bool, err error) {
 	if r.head != nil {
 		return r.head, false, nil
 	}
-	for r.pos != r.seen {
+	for {
 		off := r.pos & r.mask
-		hdr := atomic.LoadUint32((*uint32)(unsafe.Pointer(&r.data[off])))
-		if hdr&ringBusyBit != 0 {
+		switch atomic.LoadUint64((*uint64)(unsafe.Pointer(&r.data[off]))) {
+		case r.pos + markDone:
+		case r.pos + markBusy:
 			return nil, true, nil
+		default:
+			return nil, false, nil
 		}
-		n := uint64(hdr &^ (ringBusyBit | ringDiscardBit))
-		adv := (n + ringHdrLen + 7) &^ 7
-		if hdr&ringDiscardBit != 0 {
-			r.pos += adv
-			r.unpub++
-			continue
-		}
-		start := off + ringHdrLen
-		if start+n > uint64(len(r.data)) {
-			return nil, false, fmt.Errorf("ring buffer: record of %d bytes at %d overruns the mapping", n, off)
+		start := off + ringMark
+		n := uint64(binary.LittleEndian.Uint32(r.data[start+uint64(recLen):]))
+		if n < uint64(recShortLen) || start+n > uint64(len(r.data)) {
+			return nil, false, fmt.Errorf("ring: record of %d bytes at offset %d", n, off)
 		}
 		r.head = r.data[start : start+n : start+n]
-		r.headLen = adv
+		r.headLen = (ringMark + n + 7) &^ 7
+		if r.head[recKind] == kindSkip {
+			r.consume()
+			continue
+		}
 		return r.head, false, nil
 	}
-	return nil, false, nil
 }
 
-// consume moves past the head record; its room is given back at the next
-// publish.
+// consume moves past the head record, zeroing it; its room is given back
+// at the next publish.
 func (r *ring) consume() {
+	off := r.pos & r.mask
+	clear(r.data[off : off+r.headLen])
 	r.pos += r.headLen
 	r.head = nil
+	r.lateRound = 0
 	r.unpub++
 }
 
-// waitCommit spins until the producer has submitted the record at pos.
+// waitCommit spins until the producer has completed the record at pos.
 func (r *ring) waitCommit() {
 	r.publish()
-	off := r.pos & r.mask
-	for i := 0; atomic.LoadUint32((*uint32)(unsafe.Pointer(&r.data[off])))&ringBusyBit != 0; i++ {
+	p := (*uint64)(unsafe.Pointer(&r.data[r.pos&r.mask]))
+	for i := 0; atomic.LoadUint64(p) == r.pos+markBusy; i++ {
 		if i == 1000 {
 			time.Sleep(10 * time.Microsecond)
 			i = 0
@@ -203,11 +228,13 @@ func (s *rings) next(timeout time.Duration) ([]byte, error) {
 			return rec, nil
 		}
 	}
+	var waited time.Duration
 	for {
 		var best *ring
 		var bestRec []byte
 		var busy *ring
-		bestTS, limit := uint64(math.MaxUint64), uint64(math.MaxUint64)
+		bestTS, limit := uint64(math.MaxUint64), s.snap
+		late := false
 		for _, r := range s.rs {
 			rec, b, err := r.peek()
 			if err != nil {
@@ -220,7 +247,20 @@ func (s *rings) next(timeout time.Duration) ([]byte, error) {
 			if rec == nil {
 				continue
 			}
-			if ts := recTime(rec); best == nil || ts < bestTS {
+			ts := recTime(rec)
+			if ts > s.snap {
+				// Later than the snapshot: it waits for the next one,
+				// unless it already did (a time the clock had not reached
+				// then, which the kernel does not write, is not to be
+				// trusted to order anything: without this, a bad time
+				// would hold its ring up for ever).
+				if r.lateRound == 0 || r.lateRound > s.round {
+					r.lateRound = s.round + 1
+					late = true
+					continue
+				}
+			}
+			if best == nil || ts < bestTS {
 				limit = min(limit, bestTS)
 				best, bestRec, bestTS = r, rec, ts
 			} else {
@@ -228,67 +268,47 @@ func (s *rings) next(timeout time.Duration) ([]byte, error) {
 			}
 		}
 		if busy != nil {
-			// Reserved, not yet submitted: its producer is writing it now,
+			// Reserved, not yet complete: its producer is writing it now,
 			// and it may be the earliest.
 			busy.waitCommit()
 			continue
 		}
-		if best != nil {
+		// A record stamped past the snapshot but let through goes after
+		// the records waiting for the next one.
+		if best != nil && (bestTS <= s.snap || !late) {
 			s.naps = 0
 			s.cur, s.limit = best, limit
 			return bestRec, nil
 		}
-		// Every ring is read up to the positions last seen: look again.
-		more := false
+		// Nothing left within the snapshot: give the room back, take
+		// another and look again, after a nap if there was nothing at all.
 		for _, r := range s.rs {
 			r.publish()
-			r.seen = atomic.LoadUint64(r.prodPos)
-			more = more || r.pos != r.seen
 		}
-		if more {
-			continue
+		if !late {
+			if waited >= timeout {
+				return nil, errRingTimeout
+			}
+			d := ringNap
+			if s.naps >= ringNaps {
+				d = ringIdleNap
+			} else {
+				s.naps++
+			}
+			d = min(d, timeout-waited)
+			time.Sleep(d)
+			waited += d
 		}
-		if s.naps < ringNaps {
-			s.naps++
-			time.Sleep(ringNap)
-			continue
-		}
-		if err := s.wait(timeout); err != nil {
-			return nil, err
-		}
-	}
-}
-
-// wait sleeps until the kernel signals records or timeout passes.
-func (s *rings) wait(timeout time.Duration) error {
-	for {
-		n, err := unix.EpollWait(s.epfd, s.evs[:], int(timeout/time.Millisecond))
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("waiting for the ring buffers: %w", err)
-		}
-		if n == 0 {
-			return errRingTimeout
-		}
-		return nil
+		s.snap = s.now()
+		s.round++
 	}
 }
 
 func (s *rings) close() {
-	if s.epfd >= 0 {
-		unix.Close(s.epfd)
-		s.epfd = -1
-	}
 	for _, r := range s.rs {
-		if r.prod != nil {
-			unix.Munmap(r.prod)
-			r.prod, r.data, r.head = nil, nil, nil
-		}
-		if r.cons != nil {
-			unix.Munmap(r.cons)
-			r.cons = nil
+		if r.mem != nil {
+			unix.Munmap(r.mem)
+			r.mem, r.data, r.head, r.consPos = nil, nil, nil, nil
 		}
 		r.m.Close()
 	}

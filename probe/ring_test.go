@@ -7,79 +7,62 @@ import (
 	"testing"
 	"time"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
-// fakeRing is a ring buffer in ordinary memory, written the way the kernel
-// writes a BPF ring buffer: an 8-byte header (length, busy and discard bits)
-// before each record, records 8-byte aligned, the data mapped twice so that
-// a record that wraps reads contiguously (here: written twice).
+// fakeRing is a ring in ordinary memory, written the way the BPF program
+// writes one: a mark (busy, then complete) before each record, the record's
+// length in its header, records 8-byte aligned and never wrapping (a record
+// that starts near the end runs into the slack).
 type fakeRing struct {
 	r    *ring
-	cons [8]uint64
-	prod [8]uint64
+	mem  []byte
+	prod uint64
 	size uint64
 }
 
 func newFakeRing(size int) *fakeRing {
-	f := &fakeRing{size: uint64(size)}
-	f.r = &ring{
-		consPos: &f.cons[0],
-		prodPos: &f.prod[0],
-		data:    make([]byte, 2*size),
-		mask:    uint64(size - 1),
-	}
+	f := &fakeRing{size: uint64(size), mem: make([]byte, ringValueSize(size))}
+	f.r = &ring{}
+	f.r.setMem(f.mem, size)
 	return f
 }
 
-// put writes a record of n bytes starting with timestamp ts; discard marks
-// it discarded, busy leaves it reserved and not submitted.
-func (f *fakeRing) put(t *testing.T, ts uint64, n int, discard, busy bool) uint64 {
+func (f *fakeRing) cons() uint64 { return atomic.LoadUint64(f.r.consPos) }
+
+// put writes a record of n bytes (at least recShortLen) starting with
+// timestamp ts; busy leaves it marked busy, kind is its kind. It returns
+// the record's position.
+func (f *fakeRing) put(t *testing.T, ts uint64, n int, busy bool, kind byte) uint64 {
 	t.Helper()
-	pos := atomic.LoadUint64(&f.prod[0])
-	adv := uint64(n+ringHdrLen+7) &^ 7
-	if pos+adv-atomic.LoadUint64(&f.cons[0]) > f.size {
+	pos := f.prod
+	if pos+ringMark+uint64(n)-f.cons() > f.size {
 		t.Fatalf("fake ring full")
 	}
-	rec := make([]byte, ringHdrLen+n)
-	hdr := uint32(n)
-	if discard {
-		hdr |= ringDiscardBit
+	at := f.r.data[pos&f.r.mask:]
+	atomic.StoreUint64((*uint64)(unsafe.Pointer(&at[0])), pos+markBusy)
+	rec := at[ringMark : ringMark+n]
+	binary.LittleEndian.PutUint64(rec, ts)
+	binary.LittleEndian.PutUint32(rec[recLen:], uint32(n))
+	rec[recKind] = kind
+	for i := recShortLen; i < n; i++ {
+		rec[i] = byte(i) // payload
 	}
-	if busy {
-		hdr |= ringBusyBit
+	if !busy {
+		f.submit(pos)
 	}
-	binary.LittleEndian.PutUint32(rec, hdr)
-	binary.LittleEndian.PutUint64(rec[ringHdrLen:], ts)
-	for i, b := range rec {
-		off := (pos + uint64(i)) & f.r.mask
-		f.r.data[off] = b
-		f.r.data[off+f.size] = b
-	}
-	atomic.StoreUint64(&f.prod[0], pos+adv)
+	f.prod = pos + (ringMark+uint64(n)+7)&^7
 	return pos
 }
 
-// submit clears the busy bit of the record at pos.
+// submit marks the record at pos complete.
 func (f *fakeRing) submit(pos uint64) {
-	off := pos & f.r.mask
-	p := (*uint32)(unsafe.Pointer(&f.r.data[off]))
-	v := atomic.LoadUint32(p) &^ ringBusyBit
-	atomic.StoreUint32(p, v)
-	atomic.StoreUint32((*uint32)(unsafe.Pointer(&f.r.data[off+f.size])), v)
+	atomic.StoreUint64((*uint64)(unsafe.Pointer(&f.r.data[pos&f.r.mask])), pos+markDone)
 }
 
-// fakeRings merges the fake rings; its epoll set is empty, so that a reader
-// that has caught up times out.
-func fakeRings(t *testing.T, fs ...*fakeRing) *rings {
-	t.Helper()
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(epfd) })
-	s := &rings{epfd: epfd}
+// fakeRings merges the fake rings, with a clock that reads now.
+func fakeRings(now *uint64, fs ...*fakeRing) *rings {
+	s := newRings()
+	s.now = func() uint64 { return atomic.LoadUint64(now) }
 	for _, f := range fs {
 		s.rs = append(s.rs, f.r)
 	}
@@ -103,34 +86,53 @@ func drain(t *testing.T, s *rings) []uint64 {
 	}
 }
 
+// allZero reports whether the ring's records are all zeroed: read records
+// are, so that nothing of them can pass for a record later.
+func allZero(f *fakeRing) bool {
+	for _, b := range f.r.data {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func TestRingsMerge(t *testing.T) {
+	now := uint64(1000)
 	a, b := newFakeRing(256), newFakeRing(256)
-	s := fakeRings(t, a, b)
+	s := fakeRings(&now, a, b)
 	for _, ts := range []uint64{1, 4, 5, 9} {
-		a.put(t, ts, 40, false, false)
+		a.put(t, ts, 48, false, kindEnter)
 	}
 	for _, ts := range []uint64{2, 3, 6, 7} {
-		b.put(t, ts, 16, ts == 3, false) // 3 is discarded
+		kind := byte(kindExit)
+		if ts == 3 {
+			kind = kindSkip
+		}
+		b.put(t, ts, recShortLen, false, kind)
 	}
 	got := drain(t, s)
 	if want := []uint64{1, 2, 4, 5, 6, 7, 9}; !slices.Equal(got, want) {
 		t.Fatalf("merged %v, want %v", got, want)
 	}
 	// Every record read: the consumer positions say so.
-	if a.cons[0] != a.prod[0] || b.cons[0] != b.prod[0] {
-		t.Errorf("consumer positions %d, %d; producers at %d, %d", a.cons[0], b.cons[0], a.prod[0], b.prod[0])
+	if a.cons() != a.prod || b.cons() != b.prod {
+		t.Errorf("consumer positions %d, %d; producers at %d, %d", a.cons(), b.cons(), a.prod, b.prod)
+	}
+	if !allZero(a) || !allZero(b) {
+		t.Errorf("read records are not zeroed")
 	}
 
-	// Records that wrap around the end of the ring, and many rounds of it.
+	// Records that run past the end of the ring, and many rounds of it.
 	var want []uint64
 	ts := uint64(100)
 	for round := 0; round < 50; round++ {
 		for i := 0; i < 3; i++ {
 			ts++
-			a.put(t, ts, 24+8*i, false, false)
+			a.put(t, ts, recShortLen+8*i, false, kindEnter)
 			want = append(want, ts)
 			ts++
-			b.put(t, ts, 40-8*i, false, false)
+			b.put(t, ts, recShortLen+40-8*i, false, kindExit)
 			want = append(want, ts)
 		}
 		if got := drain(t, s); !slices.Equal(got, want) {
@@ -138,20 +140,73 @@ func TestRingsMerge(t *testing.T) {
 		}
 		want = want[:0]
 	}
+	if a.prod < 2*a.size || !allZero(a) || !allZero(b) {
+		t.Errorf("after %d bytes: read records are not zeroed", a.prod)
+	}
 }
 
 // A record still being written holds back the records of other rings that
-// come after it, until it is submitted.
+// come after it, until it is complete.
 func TestRingsWaitForBusyRecord(t *testing.T) {
+	now := uint64(1000)
 	a, b := newFakeRing(256), newFakeRing(256)
-	s := fakeRings(t, a, b)
-	pos := a.put(t, 1, 16, false, true)
-	b.put(t, 2, 16, false, false)
+	s := fakeRings(&now, a, b)
+	pos := a.put(t, 1, recShortLen, true, kindEnter)
+	b.put(t, 2, recShortLen, false, kindEnter)
 	go func() {
 		time.Sleep(20 * time.Millisecond)
 		a.submit(pos)
 	}()
 	if got := drain(t, s); !slices.Equal(got, []uint64{1, 2}) {
 		t.Fatalf("got %v, want [1 2]", got)
+	}
+}
+
+// A record later than the snapshot waits for the next one: a record of
+// another CPU stamped before it may still be on its way.
+func TestRingsSnapshot(t *testing.T) {
+	var now uint64
+	a, b := newFakeRing(256), newFakeRing(256)
+	s := newRings()
+	s.rs = []*ring{a.r, b.r}
+	b.put(t, 12, recShortLen, false, kindEnter)
+	s.now = func() uint64 {
+		// Taking the snapshot after b's record was seen: a's record,
+		// stamped before b's, arrives meanwhile.
+		if now == 0 {
+			a.put(t, 11, recShortLen, false, kindEnter)
+			now = 20
+		}
+		return now
+	}
+	if got := drain(t, s); !slices.Equal(got, []uint64{11, 12}) {
+		t.Fatalf("got %v, want [11 12]", got)
+	}
+}
+
+// A record stamped later than the clock reads (which the kernel does not
+// write) is handed out all the same, after one more snapshot.
+func TestRingsFutureRecord(t *testing.T) {
+	now := uint64(10)
+	a, b := newFakeRing(256), newFakeRing(256)
+	s := fakeRings(&now, a, b)
+	a.put(t, 1000, recShortLen, false, kindEnter)
+	b.put(t, 5, recShortLen, false, kindEnter)
+	b.put(t, 500, recShortLen, false, kindEnter)
+	if got := drain(t, s); !slices.Equal(got, []uint64{5, 500, 1000}) {
+		t.Fatalf("got %v, want [5 500 1000]", got)
+	}
+}
+
+// A record whose length runs past the ring's slack is an error, not a read
+// out of bounds.
+func TestRingsBadRecord(t *testing.T) {
+	now := uint64(1000)
+	a := newFakeRing(256)
+	s := fakeRings(&now, a)
+	pos := a.put(t, 1, recShortLen, false, kindEnter)
+	binary.LittleEndian.PutUint32(a.r.data[pos&a.r.mask+ringMark+uint64(recLen):], 1<<20)
+	if _, err := s.next(time.Millisecond); err == nil || err == errRingTimeout {
+		t.Fatalf("got %v, want an error", err)
 	}
 }
