@@ -48,6 +48,8 @@ type ring struct {
 	unpub   int    // records consumed since the consumer position was stored
 	head    []byte // the record at pos, once looked at
 	headLen uint64 // its room in the ring, mark and padding included
+	// zFrom and zTo are the offsets of the records read and not zeroed yet.
+	zFrom, zTo uint64
 	// lateRound is 1 + the round in which the head record was found later
 	// than the snapshot, or 0 (see rings.next).
 	lateRound uint64
@@ -142,12 +144,20 @@ func (r *ring) setMem(mem []byte, size int) {
 	r.pos = atomic.LoadUint64(r.consPos)
 }
 
-// publish tells the producer the records before pos are read.
+// publish zeroes the records read and tells the producer they are.
 func (r *ring) publish() {
 	if r.unpub > 0 {
+		r.zero()
 		atomic.StoreUint64(r.consPos, r.pos)
 		r.unpub = 0
 	}
+}
+
+// zero zeroes the records read since the last time, before their room is
+// given back.
+func (r *ring) zero() {
+	clear(r.data[r.zFrom:r.zTo])
+	r.zFrom, r.zTo = 0, 0
 }
 
 // peek returns the ring's first record, nil if there is none yet, and
@@ -180,11 +190,16 @@ func (r *ring) peek() (rec []byte, busy bool, err error) {
 	}
 }
 
-// consume moves past the head record, zeroing it; its room is given back
-// at the next publish.
+// consume moves past the head record; it is zeroed and its room given back
+// at the next publish (the records read in a row, at once).
 func (r *ring) consume() {
 	off := r.pos & r.mask
-	clear(r.data[off : off+r.headLen])
+	if off != r.zTo {
+		// Back at the start of the ring.
+		r.zero()
+		r.zFrom = off
+	}
+	r.zTo = off + r.headLen
 	r.pos += r.headLen
 	r.head = nil
 	r.lateRound = 0
