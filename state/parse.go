@@ -498,8 +498,31 @@ func (s *State) parseOpenExit(e *Event) {
 	if flags&ppmODirectory != 0 {
 		f.Type = scap.FDDirectory
 	}
-	f.Name = ConcatPaths(dir, name)
+	f.Name = s.pathName(dir, name)
 	e.FD = t.addFD(fd, &f)
+}
+
+// maxAbsPaths bounds the memo of pathName (it starts again when full).
+const maxAbsPaths = 1 << 14
+
+// pathName is ConcatPaths(dir, name), with the names of absolute paths kept
+// and shared: processes open the same files again and again (libraries,
+// /etc), and each open would otherwise clean the path up into a new string.
+// An absolute path's name does not depend on dir, unless the two are too
+// long together (ConcatPaths then returns /PATH_TOO_LONG).
+func (s *State) pathName(dir string, name []byte) string {
+	if len(name) == 0 || name[0] != '/' || len(dir)+len(name)+1 > maxPath {
+		return ConcatPaths(dir, name)
+	}
+	if p, ok := s.absPaths[string(name)]; ok {
+		return p
+	}
+	p := ConcatPaths(dir, name)
+	if s.absPaths == nil || len(s.absPaths) >= maxAbsPaths {
+		s.absPaths = make(map[string]string, 256)
+	}
+	s.absPaths[string(name)] = p
+	return p
 }
 
 // AT_FDCWD as the driver encodes it.

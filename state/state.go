@@ -382,11 +382,14 @@ type State struct {
 	cgMemo                  map[*string]containerMemo
 	// containerJSON remembers decoded container events by their JSON.
 	containerJSON map[string]*decodedContainer
-	Users         map[uint32]*User
-	Groups        map[uint32]*Group
-	Interfaces    []scap.Interface
-	Machine       *scap.MachineInfo
-	Containers    *Containers
+	// absPaths holds the names of files opened by absolute path, by the path
+	// as the event has it (see pathName).
+	absPaths   map[string]string
+	Users      map[uint32]*User
+	Groups     map[uint32]*Group
+	Interfaces []scap.Interface
+	Machine    *scap.MachineInfo
+	Containers *Containers
 	// K8s is the Kubernetes state from K8S_E events (state/k8s.go), nil before the first.
 	K8s *K8s
 
