@@ -104,15 +104,21 @@ const (
 
 var errRingTimeout = errors.New("ring buffer: no record before the timeout")
 
-func newRings() *rings { return &rings{now: monotonicNow} }
+func newRings() *rings { return &rings{now: monotonicClock()} }
 
-// monotonicNow reads the clock of bpf_ktime_get_ns.
-func monotonicNow() uint64 {
+// monotonicClock returns a reader of the clock of bpf_ktime_get_ns
+// (CLOCK_MONOTONIC). It reads Go's monotonic clock, the same clock read
+// through the vDSO, where clock_gettime(2) would be a system call per
+// snapshot: the offset between the two is taken once, the system call
+// first, so that the clock returned runs behind the kernel's, never ahead
+// (a snapshot a little early only makes a record wait for the next one).
+func monotonicClock() func() uint64 {
 	var ts unix.Timespec
 	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
-		return math.MaxUint64
+		return func() uint64 { return math.MaxUint64 }
 	}
-	return uint64(ts.Nano())
+	base, start := uint64(ts.Nano()), time.Now()
+	return func() uint64 { return base + uint64(time.Since(start)) }
 }
 
 // add maps the ring m (a one-value array holding a ring of size bytes) and

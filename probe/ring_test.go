@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // fakeRing is a ring in ordinary memory, written the way the BPF program
@@ -208,5 +210,23 @@ func TestRingsBadRecord(t *testing.T) {
 	binary.LittleEndian.PutUint32(a.r.data[pos&a.r.mask+ringMark+uint64(recLen):], 1<<20)
 	if _, err := s.next(time.Millisecond); err == nil || err == errRingTimeout {
 		t.Fatalf("got %v, want an error", err)
+	}
+}
+
+// The merge's clock reads the kernel's monotonic clock, a little behind it
+// and never ahead.
+func TestMonotonicClock(t *testing.T) {
+	now := monotonicClock()
+	for range 100 {
+		c := now()
+		var ts unix.Timespec
+		if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+			t.Fatal(err)
+		}
+		k := uint64(ts.Nano())
+		if c > k || k-c > uint64(50*time.Millisecond) {
+			t.Fatalf("clock %d, kernel %d", c, k)
+		}
+		time.Sleep(100 * time.Microsecond)
 	}
 }
