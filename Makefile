@@ -93,8 +93,9 @@ staticcheck:
 test-race:
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-# Short fuzz run of scap.FuzzReader. `go test -fuzz` exits 0 with only a
-# warning when no fuzz test matches, so check first that FuzzReader exists.
+# Short fuzz runs of scap.FuzzReader, filter.FuzzCompile and probe.FuzzRings.
+# `go test -fuzz` exits 0 with only a warning when no fuzz test matches, so
+# check first that FuzzReader exists.
 fuzz:
 	@list="$$($(GO) test -list '^FuzzReader$$' ./scap/ 2>&1)" || { \
 		echo "$$list"; echo 'fuzz: cannot list the tests of ./scap/'; exit 1; }; \
@@ -103,6 +104,7 @@ fuzz:
 		exit 1; }
 	$(GO) test -run=NONE -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./scap/
 	$(GO) test -run=NONE -fuzz='^FuzzCompile$$' -fuzztime=$(FUZZTIME) ./filter/
+	$(GO) test -run=NONE -fuzz='^FuzzRings$$' -fuzztime=$(FUZZTIME) ./probe/
 
 bench:
 	bash bench/compare.sh

@@ -102,6 +102,10 @@ const (
 	ringIdleNap = 5 * time.Millisecond
 )
 
+// ringBusyLimit bounds the wait for a record being written (a variable for
+// the tests).
+var ringBusyLimit = 100 * time.Millisecond
+
 var errRingTimeout = errors.New("ring buffer: no record before the timeout")
 
 func newRings() *rings { return &rings{now: monotonicClock()} }
@@ -212,16 +216,26 @@ func (r *ring) consume() {
 	r.unpub++
 }
 
-// waitCommit spins until the producer has completed the record at pos.
-func (r *ring) waitCommit() {
+// waitCommit spins until the producer has completed the record at pos. A
+// program writes a record in well under a microsecond and always completes
+// it; one still busy after ringBusyLimit is an error, not a reason to wait
+// for ever.
+func (r *ring) waitCommit() error {
 	r.publish()
 	p := (*uint64)(unsafe.Pointer(&r.data[r.pos&r.mask]))
+	var start time.Time
 	for i := 0; atomic.LoadUint64(p) == r.pos+markBusy; i++ {
 		if i == 1000 {
+			if start.IsZero() {
+				start = time.Now()
+			} else if time.Since(start) > ringBusyLimit {
+				return fmt.Errorf("ring: the record at offset %d was still being written after %v", r.pos&r.mask, ringBusyLimit)
+			}
 			time.Sleep(10 * time.Microsecond)
 			i = 0
 		}
 	}
+	return nil
 }
 
 // recTime is a record's timestamp, its first 8 bytes (0 for a record too
@@ -291,7 +305,9 @@ func (s *rings) next(timeout time.Duration) ([]byte, error) {
 		if busy != nil {
 			// Reserved, not yet complete: its producer is writing it now,
 			// and it may be the earliest.
-			busy.waitCommit()
+			if err := busy.waitCommit(); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		// A record stamped past the snapshot but let through goes after

@@ -173,6 +173,22 @@ func TestRingsWaitForBusyRecord(t *testing.T) {
 	}
 }
 
+// A record left half-written (which the kernel does not do) stops the
+// reader with an error instead of holding it for ever.
+func TestRingsBusyTooLong(t *testing.T) {
+	now := uint64(1000)
+	a := newFakeRing(256)
+	s := fakeRings(&now, a)
+	a.put(t, 1, recShortLen, true, kindEnter)
+	start := time.Now()
+	if _, err := s.next(time.Millisecond); err == nil || err == errRingTimeout {
+		t.Fatalf("got %v, want an error", err)
+	}
+	if d := time.Since(start); d < ringBusyLimit {
+		t.Errorf("gave up after %v, before %v", d, ringBusyLimit)
+	}
+}
+
 // A record later than the snapshot waits for the next one: a record of
 // another CPU stamped before it may still be on its way.
 func TestRingsSnapshot(t *testing.T) {
@@ -266,4 +282,36 @@ func BenchmarkRingsNext(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/record")
+}
+
+// FuzzRings reads rings whose memory holds arbitrary bytes: whatever it
+// holds, the reader hands out records within the ring, at least a header
+// long, or stops with an error, and never panics.
+func FuzzRings(f *testing.F) {
+	// Seeds: rings written as the BPF program writes them.
+	for _, lens := range [][]int{{recShortLen}, {recShortLen, 64, 200}, {96, recShortLen, 41}} {
+		w := newFakeRing(4096)
+		for i, n := range lens {
+			w.write(uint64(i+1), n, false, kindEnter)
+		}
+		f.Add(append([]byte(nil), w.r.data...))
+	}
+	defer func(d time.Duration) { ringBusyLimit = d }(ringBusyLimit)
+	ringBusyLimit = time.Millisecond
+	f.Fuzz(func(t *testing.T, mem []byte) {
+		now := uint64(1 << 62)
+		a := newFakeRing(4096)
+		copy(a.r.data, mem)
+		s := fakeRings(&now, a)
+		s.naps = ringNaps
+		for i := 0; i < 1000; i++ {
+			rec, err := s.next(0)
+			if err != nil {
+				return
+			}
+			if len(rec) < recShortLen {
+				t.Fatalf("record of %d bytes", len(rec))
+			}
+		}
+	})
 }
