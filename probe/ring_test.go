@@ -315,3 +315,20 @@ func FuzzRings(f *testing.F) {
 		}
 	})
 }
+
+// The ring's layout is written twice, in bpf/probe.bpf.c (RING_HDR,
+// RING_SLACK) and here (ringHdr, ringSlack): the object's ring map, declared
+// for 8 MiB of records, must have the value size ringValueSize gives.
+func TestRingLayoutMatchesObject(t *testing.T) {
+	spec, err := loadProbe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := spec.Maps["rings"].InnerMap
+	if inner == nil {
+		t.Fatal("the object's rings map has no inner map")
+	}
+	if got, want := int(inner.ValueSize), ringValueSize(8<<20); got != want {
+		t.Fatalf("the object's ring value is %d bytes, ringValueSize gives %d", got, want)
+	}
+}

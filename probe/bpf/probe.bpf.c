@@ -204,8 +204,8 @@ volatile const char only_comm[16] = {};
  * pos + 2 while the record is written and pos + 1 once it is complete (written
  * last: x86 keeps stores in order); the reader zeroes what it has read, so any
  * other value means no record yet. */
-#define RING_HDR 4096
-#define RING_SLACK (BUFSZ + 4096)
+#define RING_HDR 4096 /* ringHdr in ring.go */
+#define RING_SLACK (BUFSZ + 4096) /* ringSlack in ring.go */
 #define MARK_DONE 1
 #define MARK_BUSY 2
 
